@@ -1,0 +1,92 @@
+/**
+ * What one Service adds to the desired kernel state, for one IP family. Pure: the same inputs
+ * always give the same output, and nothing here does I/O. The engine keeps one contribution per
+ * service, so a change to one service recomputes only that service.
+ */
+import { ServiceFlag, type RealServer, type VirtualServer, type VirtualServerKey } from '../kernel/ipvs/types.ts';
+import type { Endpoint, Service, ServicePort } from '../model/types.ts';
+import type { FamilyConfig } from './config.ts';
+import { SetName, familySetName } from './names.ts';
+import { selectEndpoints, uniqueEndpoints } from './select-endpoints.ts';
+
+export interface DesiredVirtualServer {
+  readonly service: VirtualServer;
+  readonly destinations: readonly RealServer[];
+}
+
+export interface SetMember {
+  readonly set: string;
+  /** In `ipset save` form: `10.96.0.1,tcp:80`, `10.244.0.5,tcp:8080,10.244.0.5`. */
+  readonly member: string;
+}
+
+export interface ServiceContribution {
+  /** Addresses to bind on kube-ipvs0. */
+  readonly addresses: readonly string[];
+  readonly virtualServers: readonly DesiredVirtualServer[];
+  readonly setMembers: readonly SetMember[];
+}
+
+export const EMPTY_CONTRIBUTION: ServiceContribution = { addresses: [], virtualServers: [], setMembers: [] };
+
+/** Endpoints of one service, keyed `portName/PROTOCOL`, already merged across its slices. */
+export type ServiceEndpoints = ReadonlyMap<string, readonly Endpoint[]>;
+
+export function contributeService(service: Service, endpoints: ServiceEndpoints, config: FamilyConfig): ServiceContribution {
+  const addresses = service.clusterIPs.filter((ip) => familyOf(ip) === config.family);
+  if (addresses.length === 0) return EMPTY_CONTRIBUTION;
+  const virtualServers: DesiredVirtualServer[] = [];
+  // KUBE-IPVS-IPS mirrors kube-ipvs0 so KUBE-IPVS-FILTER can reject non-service ports (issue 72236).
+  const setMembers: SetMember[] = addresses.map((member) => ({ set: familySetName(SetName.IPVS_IPS, config.family), member }));
+  for (const port of service.ports) {
+    const portEndpoints = uniqueEndpoints((endpoints.get(`${port.name}/${port.protocol}`) ?? []).filter((e) => e.family === config.family));
+    const destinations = toRealServers(selectEndpoints(portEndpoints, service.internalTrafficPolicy, config), config);
+    for (const address of addresses) {
+      virtualServers.push({ service: virtualServer(service, port, address, config), destinations });
+      setMembers.push({ set: familySetName(SetName.CLUSTER_IP, config.family), member: ipPortMember(address, port) });
+    }
+    setMembers.push(...loopBackMembers(portEndpoints, port, config));
+  }
+  return { addresses, virtualServers, setMembers };
+}
+
+function virtualServer(service: Service, port: ServicePort, address: string, config: FamilyConfig): VirtualServer {
+  const key: VirtualServerKey = { kind: 'address', family: config.family, protocol: port.protocol, address, port: port.port };
+  let flags = 0;
+  let timeout = 0;
+  if (service.sessionAffinity.kind === 'ClientIP') {
+    flags |= ServiceFlag.PERSISTENT;
+    timeout = service.sessionAffinity.timeoutSeconds;
+  }
+  // Upstream always sets mh-port for mh, so the port takes part in the hash.
+  if (config.scheduler === 'mh') flags |= ServiceFlag.SCHED2;
+  return { key, scheduler: config.scheduler, flags, timeout, netmask: config.family === 4 ? 0xffffffff : 128 };
+}
+
+function toRealServers(endpoints: readonly Endpoint[], config: FamilyConfig): RealServer[] {
+  return endpoints
+    .map((e): RealServer => ({
+      family: config.family, address: e.address, port: e.port, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0,
+    }))
+    .sort(compareRealServers);
+}
+
+/** Hairpin: a local endpoint reaching itself through the service must be masqueraded (KUBE-LOOP-BACK). */
+function loopBackMembers(endpoints: readonly Endpoint[], port: ServicePort, config: FamilyConfig): SetMember[] {
+  const set = familySetName(SetName.LOOP_BACK, config.family);
+  return endpoints
+    .filter((e) => e.nodeName === config.nodeName)
+    .map((e) => ({ set, member: `${e.address},${port.protocol.toLowerCase()}:${e.port},${e.address}` }));
+}
+
+function ipPortMember(address: string, port: ServicePort): string {
+  return `${address},${port.protocol.toLowerCase()}:${port.port}`;
+}
+
+function familyOf(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+function compareRealServers(a: RealServer, b: RealServer): number {
+  return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
+}

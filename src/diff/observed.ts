@@ -1,0 +1,34 @@
+/**
+ * The kernel state the diff compares against, for one family: either read back from the kernel
+ * (full sync) or the engine's mirror of what it last applied (partial sync). Same shape for both,
+ * so the diff cannot tell them apart.
+ */
+import type { RealServer, VirtualServer } from '../kernel/ipvs/types.ts';
+import type { RealServerId, VirtualServerId } from '../desired/ids.ts';
+
+export interface ObservedVirtualServer {
+  readonly service: VirtualServer;
+  readonly destinations: ReadonlyMap<RealServerId, RealServer>;
+}
+
+export interface ObservedState {
+  /** Does kube-ipvs0 exist? */
+  readonly linkExists: boolean;
+  /** Addresses of this family on kube-ipvs0. */
+  readonly addresses: ReadonlySet<string>;
+  readonly virtualServers: ReadonlyMap<VirtualServerId, ObservedVirtualServer>;
+  /** Our sets (by name) with their members; a set that does not exist is absent. */
+  readonly sets: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Our chains' rules as the kernel has them, `table/chain` → rules; absent chain: absent key. */
+  readonly chains: ReadonlyMap<string, readonly (readonly string[])[]>;
+  /** Jumps present exactly once (`table/chain/target`). */
+  readonly jumps: ReadonlySet<string>;
+}
+
+export function chainKey(table: string, chain: string): string {
+  return `${table}/${chain}`;
+}
+
+export function jumpKey(jump: { readonly table: string; readonly chain: string; readonly target: string }): string {
+  return `${jump.table}/${jump.chain}/${jump.target}`;
+}

@@ -1,0 +1,80 @@
+/**
+ * Reads the kernel into the diff's ObservedState for one family: kube-ipvs0 and its addresses, the
+ * IPVS table (one service dump, destinations pipelined: never a GetService per service, upstream PR
+ * 95881), our ipsets and our iptables chains.
+ */
+import type { Kernel } from '../kernel/kernel.ts';
+import type { IptablesState, JumpRule, TableState } from '../kernel/iptables/types.ts';
+import { jumpArgs } from '../kernel/iptables/rule.ts';
+import type { VirtualServerDump } from '../kernel/ipvs/types.ts';
+import { realServerId, virtualServerId, type VirtualServerId } from '../desired/ids.ts';
+import { JUMPS } from '../desired/iptables-rules.ts';
+import { KUBE_IPVS_INTERFACE, OWNED_PREFIX } from '../desired/names.ts';
+import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from '../diff/observed.ts';
+import type { IpFamily } from '../validate/validate.ts';
+
+export async function observeKernel(kernel: Kernel, family: IpFamily): Promise<ObservedState> {
+  const [link, dump, sets, iptables] = await Promise.all([
+    kernel.links.getLink(KUBE_IPVS_INTERFACE),
+    kernel.ipvs.dump(),
+    kernel.ipset.list(),
+    kernel.iptables.save(family),
+  ]);
+  const addresses = link === undefined ? [] : await kernel.links.listAddresses(KUBE_IPVS_INTERFACE);
+  return {
+    linkExists: link !== undefined,
+    addresses: new Set(addresses.filter((a) => a.family === family).map((a) => a.address)),
+    virtualServers: virtualServersOf(dump, family),
+    sets: new Map(sets.filter((s) => isOwnedSet(s.name, family)).map((s) => [s.name, new Set(s.members)])),
+    chains: ownedChains(iptables),
+    jumps: presentJumps(iptables, JUMPS),
+  };
+}
+
+/** IPv6 sets are `KUBE-6-…`; every other `KUBE-` set is IPv4 (upstream naming). */
+export function isOwnedSet(name: string, family: IpFamily): boolean {
+  if (!name.startsWith(OWNED_PREFIX)) return false;
+  return name.startsWith('KUBE-6-') === (family === 6);
+}
+
+export function virtualServersOf(dump: readonly VirtualServerDump[], family: IpFamily): Map<VirtualServerId, ObservedVirtualServer> {
+  const out = new Map<VirtualServerId, ObservedVirtualServer>();
+  for (const { service, destinations } of dump) {
+    if (service.key.family !== family) continue;
+    const { key, scheduler, flags, timeout, netmask } = service;
+    out.set(virtualServerId(key), {
+      service: { key, scheduler, flags, timeout, netmask },
+      destinations: new Map(destinations.map((d) => [realServerId(d), {
+        family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
+        upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold,
+      }])),
+    });
+  }
+  return out;
+}
+
+function ownedChains(state: IptablesState): Map<string, readonly (readonly string[])[]> {
+  const out = new Map<string, readonly (readonly string[])[]>();
+  for (const [table, tableState] of state.tables) {
+    for (const [name, chain] of tableState.chains) {
+      if (!chain.builtin && name.startsWith(OWNED_PREFIX)) out.set(chainKey(table, name), chain.rules);
+    }
+  }
+  return out;
+}
+
+/** A jump counts as present only when it exists exactly once (duplicates are repaired). */
+function presentJumps(state: IptablesState, jumps: readonly JumpRule[]): Set<string> {
+  const out = new Set<string>();
+  for (const jump of jumps) {
+    const wanted = jumpArgs(jump);
+    const rules = chainRules(state.tables.get(jump.table), jump.chain);
+    const count = rules.filter((r) => r.length === wanted.length && r.every((arg, i) => arg === wanted[i])).length;
+    if (count === 1) out.add(jumpKey(jump));
+  }
+  return out;
+}
+
+function chainRules(table: TableState | undefined, chain: string): readonly (readonly string[])[] {
+  return table?.chains.get(chain)?.rules ?? [];
+}

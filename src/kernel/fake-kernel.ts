@@ -1,0 +1,33 @@
+/**
+ * The whole kernel layer made of fakes, wired together the way the kernel is: iptables rules may
+ * only reference ipsets that exist. Used by engine tests and by --dry-run on machines without IPVS.
+ */
+import { FakeIpset } from './ipset/fake.ts';
+import { FakeIptables } from './iptables/fake.ts';
+import { FakeIpvs } from './ipvs/fake.ts';
+import type { Kernel } from './kernel.ts';
+import { FakeLinks } from './link/fake.ts';
+import { FakeSysctl } from './sysctl/fake.ts';
+
+export interface FakeKernel extends Kernel {
+  readonly ipvs: FakeIpvs;
+  readonly links: FakeLinks;
+  readonly ipset: FakeIpset;
+  readonly iptables: FakeIptables;
+  readonly sysctl: FakeSysctl;
+}
+
+export function createFakeKernel(): FakeKernel {
+  const ipset = new FakeIpset();
+  return {
+    ipvs: new FakeIpvs(),
+    links: new FakeLinks(),
+    ipset,
+    iptables: new FakeIptables({ setExists: (name) => ipset.hasSet(name) }),
+    // A freshly booted node with IPVS loaded: the settings the proxier manages, at kernel defaults.
+    sysctl: new FakeSysctl({
+      'net/ipv4/vs/conntrack': '0', 'net/ipv4/vs/expire_nodest_conn': '0', 'net/ipv4/vs/expire_quiescent_template': '0',
+      'net/ipv4/vs/conn_reuse_mode': '1', 'net/ipv4/ip_forward': '0', 'net/ipv4/conf/all/arp_ignore': '0', 'net/ipv4/conf/all/arp_announce': '0',
+    }),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Opens the real kernel layer. The IPVS backend is netlink by default (batched, one socket) or the
+ * ipvsadm tool; the iptables backend is legacy or nft, as on the node.
+ */
+import { ExecaRunner, type CommandRunner } from './exec/exec.ts';
+import { RestoreIpset } from './ipset/restore.ts';
+import { ToolIptables } from './iptables/iptables.ts';
+import type { IptablesBackend } from './iptables/types.ts';
+import { IpvsadmIpvs } from './ipvs/ipvsadm.ts';
+import { openNetlinkIpvs } from './ipvs/netlink.ts';
+import type { Ipvs } from './ipvs/types.ts';
+import type { Kernel } from './kernel.ts';
+import { RtnetlinkLinks } from './link/rtnetlink.ts';
+import { ProcSysctl } from './sysctl/procfs.ts';
+
+export type IpvsBackend = 'netlink' | 'ipvsadm';
+
+export interface OpenKernelOptions {
+  readonly ipvsBackend?: IpvsBackend;
+  readonly iptablesBackend?: IptablesBackend | undefined;
+  readonly runner?: CommandRunner;
+}
+
+export interface OpenKernel extends Kernel {
+  close(): Promise<void>;
+}
+
+export async function openKernel(options: OpenKernelOptions = {}): Promise<OpenKernel> {
+  const runner = options.runner ?? new ExecaRunner();
+  const ipvs: Ipvs = options.ipvsBackend === 'ipvsadm' ? new IpvsadmIpvs(runner) : await openNetlinkIpvs();
+  let links: RtnetlinkLinks;
+  try {
+    links = RtnetlinkLinks.open();
+  } catch (error) {
+    await ipvs.close();
+    throw error;
+  }
+  return {
+    ipvs,
+    links,
+    ipset: new RestoreIpset(runner),
+    iptables: new ToolIptables(runner, { backend: options.iptablesBackend }),
+    sysctl: new ProcSysctl(),
+    close: async () => {
+      await Promise.allSettled([ipvs.close(), links.close()]);
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * discovery.k8s.io/v1 EndpointSlice → model EndpointSliceInfo. FQDN slices and slices without the
+ * `kubernetes.io/service-name` label are ignored (no proxier ever serves them).
+ */
+import { ValidationError } from '../errors.ts';
+import { parseAddress, parsePort, parseProtocol, type Ctx, type IpFamily } from '../validate/validate.ts';
+import { list, objectName, oneOf, optionalBoolean, optionalString, record, type Json } from './object-fields.ts';
+import type { ParseResult } from './parse-result.ts';
+import { describeObject } from './service.ts';
+import type { Endpoint, EndpointSliceInfo } from './types.ts';
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const LAST_CHANGE_TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+export function parseEndpointSlice(object: Json, origin?: string): ParseResult<EndpointSliceInfo> {
+  const described = describeObject('EndpointSlice', object);
+  const ctx: Ctx = { operation: 'parse EndpointSlice', object: origin ? `${described} (${origin})` : described };
+  try {
+    return parseOrThrow(object, ctx);
+  } catch (error) {
+    if (error instanceof ValidationError) return { kind: 'invalid', error };
+    throw error;
+  }
+}
+
+function parseOrThrow(object: Json, ctx: Ctx): ParseResult<EndpointSliceInfo> {
+  const root = record(object, 'EndpointSlice', ctx);
+  const metadata = record(root['metadata'], 'metadata', ctx);
+  const namespace = objectName(metadata['namespace'] ?? 'default', 'metadata.namespace', ctx);
+  const name = objectName(metadata['name'], 'metadata.name', ctx, true);
+  const labels = record(metadata['labels'], 'metadata.labels', ctx);
+  const owner = labels[SERVICE_NAME_LABEL];
+  if (owner === undefined) return { kind: 'ignored', reason: `no ${SERVICE_NAME_LABEL} label` };
+  const serviceName = objectName(owner, `metadata.labels["${SERVICE_NAME_LABEL}"]`, ctx);
+  const addressType = oneOf(root['addressType'], ['IPv4', 'IPv6', 'FQDN'] as const, 'IPv4', 'addressType', ctx);
+  if (addressType === 'FQDN') return { kind: 'ignored', reason: 'FQDN address type' };
+  const family: IpFamily = addressType === 'IPv4' ? 4 : 6;
+  const ports = parsePorts(root['ports'], ctx);
+  const endpoints = list(root['endpoints'], 'endpoints', ctx).flatMap((e, i) => parseEndpoint(e, i, family, ctx));
+  const endpointsByPort = new Map<string, Endpoint[]>();
+  for (const port of ports) {
+    endpointsByPort.set(`${port.name}/${port.protocol}`, endpoints.map((e) => ({ ...e, port: port.port })));
+  }
+  const annotations = record(metadata['annotations'], 'metadata.annotations', ctx);
+  return {
+    kind: 'ok',
+    value: { namespace, name, serviceName, family, endpointsByPort, lastChangeTriggerTime: triggerTime(annotations, ctx) },
+  };
+}
+
+interface SlicePort { readonly name: string; readonly protocol: 'TCP' | 'UDP' | 'SCTP'; readonly port: number }
+
+/** A port with no number means "all ports"; kube-proxy cannot program that and skips it, so do we. */
+function parsePorts(value: Json, ctx: Ctx): SlicePort[] {
+  return list(value, 'ports', ctx).flatMap((entry, i) => {
+    const p = record(entry, `ports[${i}]`, ctx);
+    if (p['port'] === undefined || p['port'] === null) return [];
+    return [{
+      name: optionalString(p['name'], `ports[${i}].name`, ctx) ?? '',
+      protocol: parseProtocol(p['protocol'] ?? 'TCP', ctx, `ports[${i}].protocol`),
+      port: parsePort(p['port'], ctx, `ports[${i}].port`),
+    }];
+  });
+}
+
+type EndpointWithoutPort = Omit<Endpoint, 'port'>;
+
+function parseEndpoint(value: Json, index: number, family: IpFamily, ctx: Ctx): EndpointWithoutPort[] {
+  const field = `endpoints[${index}]`;
+  const e = record(value, field, ctx);
+  const addresses = list(e['addresses'], `${field}.addresses`, ctx);
+  // Upstream uses only the first address: the API says consumers may assume they are fungible.
+  if (addresses.length === 0) throw new ValidationError(`${field}.addresses`, addresses, 'no address', ctx);
+  const parsed = parseAddress(addresses[0], ctx, `${field}.addresses[0]`);
+  if (parsed.family !== family) {
+    throw new ValidationError(`${field}.addresses[0]`, addresses[0], `not an IPv${family} address`, ctx);
+  }
+  const conditions = record(e['conditions'], `${field}.conditions`, ctx);
+  // API semantics: unknown readiness is treated as ready; serving defaults to ready.
+  const ready = optionalBoolean(conditions['ready'], `${field}.conditions.ready`, ctx) ?? true;
+  const serving = optionalBoolean(conditions['serving'], `${field}.conditions.serving`, ctx) ?? ready;
+  const terminating = optionalBoolean(conditions['terminating'], `${field}.conditions.terminating`, ctx) ?? false;
+  return [{
+    address: parsed.address,
+    family,
+    ready,
+    serving,
+    terminating,
+    nodeName: optionalString(e['nodeName'], `${field}.nodeName`, ctx),
+    zone: optionalString(e['zone'], `${field}.zone`, ctx),
+    hintZones: parseHints(e['hints'], field, ctx),
+  }];
+}
+
+function parseHints(value: Json, field: string, ctx: Ctx): readonly string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const hints = record(value, `${field}.hints`, ctx);
+  if (hints['forZones'] === undefined) return undefined;
+  return list(hints['forZones'], `${field}.hints.forZones`, ctx).map((z, i) => {
+    const zone = record(z, `${field}.hints.forZones[${i}]`, ctx);
+    const name = optionalString(zone['name'], `${field}.hints.forZones[${i}].name`, ctx);
+    if (!name) throw new ValidationError(`${field}.hints.forZones[${i}].name`, zone['name'], 'zone name required', ctx);
+    return name;
+  });
+}
+
+function triggerTime(annotations: Record<string, Json>, ctx: Ctx): number | undefined {
+  const text = optionalString(annotations[LAST_CHANGE_TRIGGER_TIME_ANNOTATION], `metadata.annotations["${LAST_CHANGE_TRIGGER_TIME_ANNOTATION}"]`, ctx);
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  // A bad timestamp only costs a metric sample; it must not drop the slice's endpoints.
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -1,0 +1,32 @@
+/** Removes everything ipvs-proxier may have created in the sandbox kernel, so each test file starts clean. */
+import { tool, toolQuiet } from './require-sandbox.ts';
+
+export function resetProxierState(): void {
+  toolQuiet('ipvsadm', '-C');
+  toolQuiet('ip', 'link', 'del', 'kube-ipvs0');
+  for (const cmd of ['iptables-legacy', 'ip6tables-legacy']) {
+    const save = cmd === 'iptables-legacy' ? 'iptables-legacy-save' : 'ip6tables-legacy-save';
+    for (const table of ['nat', 'filter']) {
+      // Built-in chains: drop our jump rules; then flush and delete our chains.
+      const text = safeTool(save, '-t', table);
+      for (const line of text.split('\n')) {
+        const m = /^-A (PREROUTING|OUTPUT|POSTROUTING|INPUT|FORWARD) (.* -j KUBE-[A-Z0-9-]+)$/.exec(line);
+        if (m) toolQuiet('sh', '-c', `${cmd} -t ${table} -D ${m[1]} ${m[2]}`);
+      }
+      const chains = text.split('\n').filter((l) => l.startsWith(':KUBE-')).map((l) => l.slice(1).split(' ')[0] ?? '');
+      for (const c of chains) toolQuiet(cmd, '-t', table, '-F', c);
+      for (const c of chains) toolQuiet(cmd, '-t', table, '-X', c);
+    }
+  }
+  for (const name of safeTool('ipset', 'list', '-n').split('\n')) {
+    if (name.startsWith('KUBE-')) toolQuiet('ipset', 'destroy', name);
+  }
+}
+
+function safeTool(command: string, ...args: string[]): string {
+  try {
+    return tool(command, ...args);
+  } catch {
+    return '';
+  }
+}

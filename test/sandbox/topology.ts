@@ -1,0 +1,106 @@
+/**
+ * A node-like network inside the sandbox: a bridge (`cbr0`, the pod network) in the sandbox's own
+ * namespace, and "pods" as network namespaces wired to it by veth pairs with hairpin mode on (as
+ * kubenet/bridge CNI do), so pod → service → same pod works once br_netfilter is loaded.
+ * All addresses are sandbox-local.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tool, toolQuiet } from './require-sandbox.ts';
+
+export const POD_BRIDGE = 'cbr0';
+export const POD_GATEWAY = '10.244.0.1';
+export const POD_PREFIX = 24;
+
+export interface Pod {
+  readonly name: string;
+  readonly ip: string;
+  readonly hostVeth: string;
+}
+
+export function createPodNetwork(): void {
+  toolQuiet('ip', 'link', 'del', POD_BRIDGE);
+  tool('ip', 'link', 'add', POD_BRIDGE, 'type', 'bridge');
+  tool('ip', 'addr', 'add', `${POD_GATEWAY}/${POD_PREFIX}`, 'dev', POD_BRIDGE);
+  tool('ip', 'link', 'set', POD_BRIDGE, 'up');
+}
+
+export function createPod(name: string, ip: string): Pod {
+  const hostVeth = `veth-${name}`.slice(0, 15);
+  toolQuiet('ip', 'netns', 'del', name);
+  tool('ip', 'netns', 'add', name);
+  tool('ip', 'link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name);
+  tool('ip', 'link', 'set', hostVeth, 'master', POD_BRIDGE);
+  tool('ip', 'link', 'set', hostVeth, 'type', 'bridge_slave', 'hairpin', 'on');
+  tool('ip', 'link', 'set', hostVeth, 'up');
+  inPod(name, 'ip', 'addr', 'add', `${ip}/${POD_PREFIX}`, 'dev', 'eth0');
+  inPod(name, 'ip', 'link', 'set', 'eth0', 'up');
+  inPod(name, 'ip', 'link', 'set', 'lo', 'up');
+  inPod(name, 'ip', 'route', 'add', 'default', 'via', POD_GATEWAY);
+  return { name, ip, hostVeth };
+}
+
+export function deletePod(pod: Pod): void {
+  toolQuiet('ip', 'netns', 'del', pod.name);
+  toolQuiet('ip', 'link', 'del', pod.hostVeth);
+}
+
+export function deletePodNetwork(): void {
+  toolQuiet('ip', 'link', 'del', POD_BRIDGE);
+}
+
+/** Runs a tool inside a pod's namespace and returns stdout. */
+export function inPod(pod: string, command: string, ...args: string[]): string {
+  return tool('ip', 'netns', 'exec', pod, command, ...args);
+}
+
+const SERVER_SOURCE = `
+const http = require('node:http');
+const [name, port] = process.argv.slice(1);
+http.createServer((req, res) => { res.setHeader('connection', 'close'); res.end(name + '\\n'); })
+  .listen(Number(port), '0.0.0.0', () => process.stdout.write('ready\\n'));
+`;
+
+/** Starts an HTTP server in the pod that answers every request with the pod's name. */
+export async function startNameServer(pod: string, port: number): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', pod, process.execPath, '-e', SERVER_SOURCE, pod, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`name server in ${pod} exited with ${code}`)));
+    child.stdout?.once('data', () => resolve());
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+const CLIENT_SOURCE = `
+const net = require('node:net');
+const [host, port, count, timeout] = process.argv.slice(1);
+(async () => {
+  const answers = [];
+  for (let i = 0; i < Number(count); i++) {
+    answers.push(await new Promise((resolve) => {
+      let data = '';
+      const s = net.connect({ host, port: Number(port), timeout: Number(timeout) });
+      s.on('connect', () => s.end('GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n'));
+      s.on('data', (d) => { data += d; });
+      s.on('end', () => resolve((data.split('\\r\\n\\r\\n')[1] || '').trim() || 'EMPTY'));
+      s.on('timeout', () => { s.destroy(); resolve('TIMEOUT'); });
+      s.on('error', (e) => resolve(e.code || 'ERROR'));
+    }));
+  }
+  process.stdout.write(JSON.stringify(answers));
+})();
+`;
+
+/**
+ * Makes `count` HTTP requests to host:port from a namespace (undefined: the sandbox's own, i.e. the
+ * node) and returns each answer: a pod name, or TIMEOUT/ECONNREFUSED/… Each request is a new TCP
+ * connection, so the IPVS scheduler picks again every time.
+ */
+export function httpFrom(namespace: string | undefined, host: string, port: number, count = 1, timeoutMs = 2000): string[] {
+  const args = ['-e', CLIENT_SOURCE, host, String(port), String(count), String(timeoutMs)];
+  const out = namespace === undefined ? tool(process.execPath, ...args) : inPod(namespace, process.execPath, ...args);
+  return JSON.parse(out) as string[];
+}
