@@ -4,6 +4,7 @@
  * the bounded-frequency runner decides when to sync.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { directoryFingerprint } from '../sources/manifests/fingerprint.ts';
 import type { Logger } from 'pino';
 import type { Proxier, SyncReport } from '../engine/proxier.ts';
 import { BoundedFrequencyRunner } from '../runner/bounded-frequency.ts';
@@ -21,6 +22,8 @@ export interface ManifestDaemonOptions {
   readonly clock?: Clock;
   /** Called after every sync (tests, the demo). */
   readonly onSync?: (report: SyncReport) => void;
+  /** How often the directory is also polled (default 1000 ms). */
+  readonly pollIntervalMs?: number;
 }
 
 const RELOAD_DEBOUNCE_MS = 100;
@@ -32,6 +35,8 @@ export class ManifestDaemon {
   private snapshot: ManifestObjects = { services: new Map(), slices: new Map() };
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private fingerprint = '';
 
   constructor(options: ManifestDaemonOptions) {
     this.o = options;
@@ -50,18 +55,36 @@ export class ManifestDaemon {
     });
   }
 
-  /** Loads the directory once, then syncs and watches. */
+  /**
+   * Loads the directory once, then syncs and watches. inotify is fast but misses changes on some
+   * filesystems (hostfs, NFS) and ConfigMap volumes' symlink swaps, so the directory is also polled.
+   */
   async start(): Promise<void> {
+    this.fingerprint = await directoryFingerprint(this.o.dir);
     await this.reload();
-    this.watcher = watch(this.o.dir, () => this.scheduleReload());
-    this.watcher.on('error', (err) => this.o.logger.error({ err, dir: this.o.dir }, 'manifest watch failed'));
+    try {
+      this.watcher = watch(this.o.dir, () => this.scheduleReload());
+      this.watcher.on('error', (err) => this.o.logger.warn({ err, dir: this.o.dir }, 'inotify watch failed; polling only'));
+    } catch (err) {
+      this.o.logger.warn({ err, dir: this.o.dir }, 'inotify watch unavailable; polling only');
+    }
+    this.pollTimer = setInterval(() => this.poll(), this.o.pollIntervalMs ?? 1000);
     this.runner.start();
   }
 
   async stop(): Promise<void> {
     this.watcher?.close();
     if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     await this.runner.stop();
+  }
+
+  private poll(): void {
+    directoryFingerprint(this.o.dir).then((fingerprint) => {
+      if (fingerprint === this.fingerprint) return;
+      this.fingerprint = fingerprint;
+      this.scheduleReload();
+    }, (err: unknown) => this.o.logger.warn({ err, dir: this.o.dir }, 'manifest directory unreadable; previous state kept'));
   }
 
   /** Reads the directory and feeds what changed to the engine. Returns the number of problems. */

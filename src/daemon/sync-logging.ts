@@ -13,7 +13,6 @@ export function logSync(logger: Logger, report: SyncReport): void {
       logger.warn({ step: f.step, code: f.error.code, operation: f.error.operation, object: f.error.object, err: f.error }, 'kernel write failed; next sync is full');
     }
   }
-  logger.info(summary, report.writes === 0 ? 'sync: kernel already up to date' : 'sync applied');
   // Full plans can be huge: only at debug level (issue 4: never below debug).
   if (logger.isLevelEnabled('debug')) {
     for (const plan of report.plans) {
@@ -21,4 +20,6 @@ export function logSync(logger: Logger, report: SyncReport): void {
       if (text !== '') logger.debug({ family: plan.family, full: plan.full, plan: text }, 'plan');
     }
   }
+  // After the plan lines, so a reader of the log sees each sync's plan before its summary.
+  logger.info(summary, report.writes === 0 ? 'sync: kernel already up to date' : 'sync applied');
 }

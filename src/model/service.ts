@@ -75,10 +75,12 @@ function parseClusterIPs(spec: Record<string, Json>, ctx: Ctx): string[] {
   const raw = list(spec['clusterIPs'], 'spec.clusterIPs', ctx);
   const single = optionalString(spec['clusterIP'], 'spec.clusterIP', ctx);
   const texts = raw.length > 0 ? raw : single ? [single] : [];
+  // Name the field the manifest actually has, so the error points at the right line.
+  const fieldOf = (i: number): string => (raw.length > 0 ? `spec.clusterIPs[${i}]` : 'spec.clusterIP');
   const seen = new Set<IpFamily>();
   return texts.map((text, i) => {
-    const { address, family } = parseAddress(text, ctx, `spec.clusterIPs[${i}]`);
-    if (seen.has(family)) throw new ValidationError(`spec.clusterIPs[${i}]`, text, `two IPv${family} cluster IPs`, ctx);
+    const { address, family } = parseAddress(text, ctx, fieldOf(i));
+    if (seen.has(family)) throw new ValidationError(fieldOf(i), text, `two IPv${family} cluster IPs`, ctx);
     seen.add(family);
     return address;
   });
@@ -86,6 +88,7 @@ function parseClusterIPs(spec: Record<string, Json>, ctx: Ctx): string[] {
 
 function parsePorts(value: Json, type: ServiceType, ctx: Ctx): ServicePort[] {
   const seen = new Set<string>();
+  const numbers = new Set<string>();
   return list(value, 'spec.ports', ctx).map((entry, i) => {
     const field = `spec.ports[${i}]`;
     const p = record(entry, field, ctx);
@@ -94,8 +97,12 @@ function parsePorts(value: Json, type: ServiceType, ctx: Ctx): ServicePort[] {
     const key = `${name}/${protocol}`;
     if (seen.has(key)) throw new ValidationError(`${field}.name`, name, `duplicate port name for ${protocol}`, ctx);
     seen.add(key);
+    const port = parsePort(p['port'], ctx, `${field}.port`);
+    // As the API server does: two ports on one protocol/number would claim the same virtual server.
+    if (numbers.has(`${port}/${protocol}`)) throw new ValidationError(`${field}.port`, port, `duplicate ${protocol} port`, ctx);
+    numbers.add(`${port}/${protocol}`);
     const nodePort = type === 'ClusterIP' ? 0 : integerInRange(p['nodePort'], 0, 65535, 0, `${field}.nodePort`, ctx);
-    return { name, protocol, port: parsePort(p['port'], ctx, `${field}.port`), nodePort };
+    return { name, protocol, port, nodePort };
   });
 }
 

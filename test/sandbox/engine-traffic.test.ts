@@ -13,7 +13,7 @@ import type { Service, EndpointSliceInfo } from '../../src/model/types.ts';
 import { familyConfig, service, slice } from '../helpers/objects.ts';
 import { tool } from './require-sandbox.ts';
 import { resetProxierState } from './reset.ts';
-import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from './topology.ts';
+import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from '../../sandbox/topology.ts';
 
 const NODE = 'sandbox-node';
 const podIPs = ['10.244.0.11', '10.244.0.12', '10.244.0.13'];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { tool } from './require-sandbox.ts';
-import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from './topology.ts';
+import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from '../../sandbox/topology.ts';
 
 describe('sandbox kernel', () => {
   it('has the modules ipvs-proxier needs', () => {

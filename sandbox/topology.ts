@@ -5,7 +5,7 @@
  * All addresses are sandbox-local.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { tool, toolQuiet } from './require-sandbox.ts';
+import { tool, toolQuiet } from './tools.ts';
 
 export const POD_BRIDGE = 'cbr0';
 export const POD_GATEWAY = '10.244.0.1';

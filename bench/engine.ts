@@ -1,0 +1,109 @@
+/**
+ * The engine's phases on the real kernel layer: cold sync into an empty kernel, no-op resyncs
+ * (partial and full), then single-endpoint changes one at a time, each followed by a sync.
+ */
+import { release } from 'node:os';
+import { pino } from 'pino';
+import { desiredSysctls, parseKernelRelease } from '../src/desired/sysctls.ts';
+import { Proxier, type SyncReport } from '../src/engine/proxier.ts';
+import { openKernel } from '../src/kernel/open.ts';
+import { familyConfig } from '../test/helpers/objects.ts';
+import type { BenchOptions } from './args.ts';
+import type { Measured } from './report.ts';
+import { percentile } from './stats.ts';
+import { KernelTimings, round, timedKernel } from './timed-kernel.ts';
+import { countKernel, expectCounts, type KernelCounts } from './verify.ts';
+import { CLUSTER_CIDR, NODE, random, sliceOf, type BenchService, type PodAddresses } from './workload.ts';
+
+export interface EngineInput {
+  readonly workload: BenchService[];
+  readonly options: BenchOptions;
+  readonly pods: PodAddresses;
+  readonly expected: KernelCounts;
+  readonly log: (msg: string) => void;
+}
+
+type EngineMeasured = Omit<Measured, 'services' | 'endpoints' | 'destinations' | 'changes' | 'ipvsadm_restore_ms' | 'ipset_restore_ms' | 'ip_batch_ms' | 'peak_rss_mib'>;
+
+export async function measureEngine(input: EngineInput): Promise<EngineMeasured> {
+  const timings = new KernelTimings();
+  const kernel = await openKernel({ iptablesBackend: 'legacy' });
+  try {
+    const proxier = new Proxier({
+      kernel: timedKernel(kernel, timings),
+      families: [familyConfig({ nodeName: NODE, clusterCIDR: CLUSTER_CIDR })],
+      logger: pino({ level: 'silent' }),
+      sysctls: desiredSysctls({ strictARP: false, kernelVersion: parseKernelRelease(release()) }),
+    });
+    for (const s of input.workload) {
+      proxier.onServiceUpdate(undefined, s.service);
+      proxier.onEndpointSliceUpdate(undefined, s.slice);
+    }
+    const cold = await timedSync(proxier, {});
+    input.log(`cold sync ${round(cold.ms)} ms, ${cold.report.writes} writes`);
+    const coldKernelMs = timings.totalMs();
+    const coldKernel = timings.toJSON();
+    expectCounts('after the cold sync', countKernel(), input.expected);
+
+    const noop = await timedSync(proxier, {});
+    const noopFull = await timedSync(proxier, { full: true });
+    input.log(`no-op ${round(noop.ms)} ms / ${noop.report.writes} writes; full ${round(noopFull.ms)} ms / ${noopFull.report.writes} writes`);
+
+    const changes = await measureChanges(proxier, input);
+    const final = await timedSync(proxier, { full: true });
+    expectCounts('after the endpoint changes', countKernel(), input.expected);
+    return {
+      cold_sync_ms: round(cold.ms),
+      cold_sync_writes: cold.report.writes,
+      cold_sync_kernel_ms: coldKernel,
+      cold_sync_compute_ms: round(cold.ms - coldKernelMs),
+      noop_writes: noop.report.writes,
+      noop_ms: round(noop.ms),
+      noop_full_writes: noopFull.report.writes,
+      noop_full_ms: round(noopFull.ms),
+      ...changes,
+      final_full_writes: final.report.writes,
+    };
+  } finally {
+    await kernel.close();
+  }
+}
+
+async function measureChanges(proxier: Proxier, input: EngineInput): Promise<Pick<EngineMeasured, 'change_p50_ms' | 'change_p99_ms' | 'change_max_ms' | 'change_writes_max'>> {
+  const next = random(input.options.seed);
+  const samples: number[] = [];
+  let writesMax = 0;
+  for (let k = 0; k < input.options.changes; k++) {
+    const target = input.workload[Math.floor(next() * input.workload.length)];
+    const slot = Math.floor(next() * input.options.endpoints);
+    const old = target?.endpoints[slot];
+    if (target === undefined || old === undefined) throw new RangeError('random pick outside the workload');
+    // The replacement runs on the same node, so a local endpoint's KUBE-LOOP-BACK entry changes too.
+    target.endpoints[slot] = { ip: input.pods.take(), node: old.node };
+    const previous = target.slice;
+    target.slice = sliceOf(target.service.name, target.endpoints);
+    proxier.onEndpointSliceUpdate(previous, target.slice);
+    const { ms, report } = await timedSync(proxier, {});
+    samples.push(ms);
+    writesMax = Math.max(writesMax, report.writes);
+  }
+  input.log(`${samples.length} endpoint changes, max ${writesMax} writes each`);
+  return {
+    change_p50_ms: round(percentile(samples, 50)),
+    change_p99_ms: round(percentile(samples, 99)),
+    change_max_ms: round(Math.max(...samples)),
+    change_writes_max: writesMax,
+  };
+}
+
+/** One sync, wall-timed; a sync that reports failures invalidates the benchmark. */
+async function timedSync(proxier: Proxier, options: { full?: boolean }): Promise<{ ms: number; report: SyncReport }> {
+  const started = performance.now();
+  const report = await proxier.sync(options);
+  const ms = performance.now() - started;
+  if (report.failures.length > 0) {
+    const first = report.failures[0];
+    throw new Error(`sync reported ${report.failures.length} failure(s), first in step ${first?.step}: ${first?.error.message}`, { cause: first?.error });
+  }
+  return { ms, report };
+}
