@@ -41,7 +41,7 @@ export async function measureEngine(input: EngineInput): Promise<EngineMeasured>
     }
     const cold = await timedSync(proxier, {});
     input.log(`cold sync ${round(cold.ms)} ms, ${cold.report.writes} writes`);
-    const coldKernelMs = timings.totalMs();
+    const coldKernelMs = timings.wallMs();
     const coldKernel = timings.toJSON();
     expectCounts('after the cold sync', countKernel(), input.expected);
 

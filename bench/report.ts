@@ -10,7 +10,7 @@ export interface BenchResult {
   cold_sync_writes: number;
   /** Where the cold sync's time went: kernel calls by subsystem method (reads overlap). */
   cold_sync_kernel_ms: Record<string, CallTiming>;
-  /** Cold sync time outside kernel calls: model, contributions, diff, plan, encoding. */
+  /** Cold sync wall time with no kernel call in flight: contributions, diff, plan (not encoding, which runs inside the calls). */
   cold_sync_compute_ms: number;
   ipvsadm_restore_ms: number;
   ipset_restore_ms: number;

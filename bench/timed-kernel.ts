@@ -12,22 +12,32 @@ export interface CallTiming {
 
 export class KernelTimings {
   readonly byMethod = new Map<string, CallTiming>();
+  readonly #intervals: [number, number][] = [];
 
   reset(): void {
     this.byMethod.clear();
+    this.#intervals.length = 0;
   }
 
-  record(method: string, ms: number): void {
+  record(method: string, started: number, ended: number): void {
     const t = this.byMethod.get(method) ?? { calls: 0, ms: 0 };
     t.calls += 1;
-    t.ms += ms;
+    t.ms += ended - started;
     this.byMethod.set(method, t);
+    this.#intervals.push([started, ended]);
   }
 
-  totalMs(): number {
-    let sum = 0;
-    for (const t of this.byMethod.values()) sum += t.ms;
-    return sum;
+  /** Wall time with at least one kernel call in flight (concurrent calls counted once). */
+  wallMs(): number {
+    const sorted = [...this.#intervals].sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let end = Number.NEGATIVE_INFINITY;
+    for (const [s, e] of sorted) {
+      if (e <= end) continue;
+      total += e - Math.max(s, end);
+      end = e;
+    }
+    return total;
   }
 
   toJSON(): Record<string, CallTiming> {
@@ -56,10 +66,10 @@ function timed<T extends object>(subsystem: string, target: T, timings: KernelTi
         const started = performance.now();
         const result: unknown = Reflect.apply(value as (...a: unknown[]) => unknown, obj, args);
         if (!(result instanceof Promise)) {
-          timings.record(method, performance.now() - started);
+          timings.record(method, started, performance.now());
           return result;
         }
-        return result.finally(() => timings.record(method, performance.now() - started));
+        return result.finally(() => timings.record(method, started, performance.now()));
       };
     },
   });

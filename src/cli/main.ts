@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ManifestDaemon } from '../daemon/manifests-daemon.ts';
 import type { FamilyConfig } from '../desired/config.ts';
 import { Proxier } from '../engine/proxier.ts';
+import { cleanup } from '../engine/cleanup.ts';
 import { createFakeKernel } from '../kernel/fake-kernel.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { openKernel } from '../kernel/open.ts';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(settings.logLevel);
+  if (settings.cleanup) return runCleanup(settings, logger);
   if (settings.manifests === undefined) {
     logger.error('no source of services: pass --manifests DIR (the Kubernetes API source is not available in this build)');
     return 2;
@@ -59,6 +61,18 @@ async function run(settings: CliSettings, dir: string, kernel: Kernel, logger: L
   logger.info('stopping; kernel state is left in place');
   await daemon.stop();
   return 0;
+}
+
+async function runCleanup(settings: CliSettings, logger: Logger): Promise<number> {
+  const kernel = await openKernel({ ipvsBackend: settings.ipvsBackend, iptablesBackend: settings.iptablesBackend });
+  try {
+    const report = await cleanup(kernel, settings.families);
+    for (const err of report.errors) logger.error({ code: err.code, operation: err.operation, object: err.object }, err.message);
+    logger.info({ virtualServers: report.virtualServers, chains: report.chains, sets: report.sets, linkDeleted: report.linkDeleted }, 'cleanup done');
+    return report.errors.length === 0 ? 0 : 1;
+  } finally {
+    await kernel.close();
+  }
 }
 
 /** --dry-run reads the real kernel when it can, and plans against an empty one when it cannot (no IPVS here). */

@@ -8,6 +8,7 @@ export interface CliSettings {
   readonly manifests: string | undefined;
   readonly dryRun: boolean;
   readonly once: boolean;
+  readonly cleanup: boolean;
   readonly hostname: string | undefined;
   readonly scheduler: IpvsScheduler;
   readonly clusterCIDRs: readonly string[];
@@ -49,6 +50,7 @@ export function buildCommand(): Command {
     .option('--manifests <dir>', 'read Services and EndpointSlices from this directory and watch it (no-cluster mode)')
     .option('--dry-run', 'print the plan against the current kernel state and touch nothing', false)
     .option('--once', 'sync once and exit', false)
+    .option('--cleanup', 'remove every kernel object ipvs-proxier owns (and nothing else), then exit', false)
     .option('--hostname-override <name>', 'node name used to tell local endpoints (default: the hostname)')
     .addOption(new Option('--ipvs-scheduler <name>', 'IPVS scheduler').default('rr').argParser(wrap((v) => parseScheduler(v, { operation: 'parse flags' }, '--ipvs-scheduler'))))
     .addOption(new Option('--cluster-cidr <cidrs>', 'pod CIDRs (comma-separated); traffic from outside them to a ClusterIP is masqueraded').default([]).argParser(cidrList('--cluster-cidr')))
@@ -73,10 +75,15 @@ export function settingsFrom(command: Command): CliSettings {
   const clusterCIDRs = o['clusterCidr'] as string[];
   const families = (o['ipFamilies'] as IpFamily[] | undefined)
     ?? (clusterCIDRs.length > 0 ? [...new Set(clusterCIDRs.map((c) => (c.includes(':') ? 6 : 4)))].sort() : [4]);
+  // As kube-proxy's validation: a minimum above the maximum would make every sync a periodic one.
+  if ((o['ipvsMinSyncPeriod'] as number) > (o['ipvsSyncPeriod'] as number)) {
+    command.error("error: option '--ipvs-min-sync-period <duration>' must not exceed --ipvs-sync-period", { code: 'commander.invalidArgument' });
+  }
   return {
     manifests: o['manifests'] as string | undefined,
     dryRun: o['dryRun'] as boolean,
     once: (o['once'] as boolean) || (o['dryRun'] as boolean),
+    cleanup: o['cleanup'] as boolean,
     hostname: o['hostnameOverride'] as string | undefined,
     scheduler: o['ipvsScheduler'] as IpvsScheduler,
     clusterCIDRs,
@@ -99,7 +106,7 @@ function bitParser(v: string): number {
 }
 
 function positive(ms: number, flag: string): number {
-  if (ms <= 0) throw new ValidationError(flag, ms, 'must be greater than 0', { operation: 'parse flags', object: flag });
+  if (ms <= 0) throw new ValidationError(flag, ms, 'must be greater than 0', { operation: 'parse flags' });
   return ms;
 }
 

@@ -17,8 +17,10 @@ export function selectEndpoints(endpoints: readonly Endpoint[], policy: TrafficP
   if (policy === 'Local') {
     return readyOrTerminating(endpoints.filter((e) => e.nodeName === node.nodeName));
   }
-  const chosen = readyOrTerminating(endpoints);
-  return narrowByTopology(chosen, node.nodeZone);
+  const ready = endpoints.filter((e) => e.ready);
+  // Hints describe where ready capacity is; upstream never applies them to the terminating fallback.
+  if (ready.length > 0) return narrowByTopology(ready, node.nodeZone);
+  return endpoints.filter((e) => e.serving && e.terminating);
 }
 
 function readyOrTerminating(endpoints: readonly Endpoint[]): Endpoint[] {

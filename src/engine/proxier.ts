@@ -25,12 +25,15 @@ import { Mirror } from './mirror.ts';
 import { observeKernel } from './observe.ts';
 import { ensureSysctls } from './sysctls.ts';
 import type { DesiredSysctl } from '../desired/sysctls.ts';
+import type { IpFamily } from '../validate/validate.ts';
 
 export interface SyncReport {
   readonly full: boolean;
   readonly plans: readonly Plan[];
   readonly writes: number;
   readonly failures: readonly PlanFailure[];
+  /** Each family's share of `failures` (sysctl failures belong to no family); absent: none. */
+  readonly familyFailures: ReadonlyMap<IpFamily, readonly PlanFailure[]>;
   /** Services recomputed in this sync. */
   readonly servicesChanged: number;
   readonly durationMs: number;
@@ -96,6 +99,7 @@ export class Proxier {
     for (const family of this.families) this.recompute(family, dirty);
     const plans: Plan[] = [];
     const failures: PlanFailure[] = [];
+    const familyFailures = new Map<IpFamily, readonly PlanFailure[]>();
     let writes = 0;
     try {
       if (full && this.options.dryRun !== true) {
@@ -111,6 +115,7 @@ export class Proxier {
         const report = await applyPlan(plan, this.options.kernel);
         writes += report.writes;
         failures.push(...report.failures);
+        if (report.failures.length > 0) familyFailures.set(family.config.family, report.failures);
         family.mirror?.record(plan);
       }
     } catch (error) {
@@ -120,7 +125,7 @@ export class Proxier {
     // kube-proxy's rule: any failure means the next sync starts from a fresh read of the kernel.
     // A dry run never applies, so its mirror is never right: it always diffs against the kernel.
     this.needsFull = failures.length > 0 || this.options.dryRun === true;
-    return { full, plans, writes, failures, servicesChanged: dirty.size, durationMs: now() - started };
+    return { full, plans, writes, failures, familyFailures, servicesChanged: dirty.size, durationMs: now() - started };
   }
 
   private recompute(family: FamilyState, dirty: Iterable<ServiceName>): void {
