@@ -1,12 +1,40 @@
 /**
  * The C-tool baseline: the same IPVS table and ipset members the engine programs, written from
  * files by `ipvsadm -R` and `ipset restore` (plus `ip -batch` for the kube-ipvs0 addresses, as
- * context). Each runs into a clean kernel and is timed as the wall time of the whole process.
+ * context). They run in a fresh network namespace (bench/phase.ts), each timed as the wall time of
+ * its whole process, spawned from Node like the engine's own restore tools.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { round } from './timed-kernel.ts';
+import { countKernel, expectCounts, type KernelCounts } from './verify.ts';
 import { NODE, SERVICE_PORT, TARGET_PORT, clusterIP, type BenchService } from './workload.ts';
+
+export interface BaselineResult {
+  ipvsadm_restore_ms: number;
+  ipset_restore_ms: number;
+  ip_batch_ms: number;
+}
+
+export function measureBaseline(workload: readonly BenchService[], want: KernelCounts, log: (msg: string) => void): BaselineResult {
+  const dir = mkdtempSync(join(tmpdir(), 'ipvs-bench-'));
+  try {
+    const files = writeBaselineFiles(dir, workload);
+    execFileSync('ip', ['link', 'add', 'kube-ipvs0', 'type', 'dummy']);
+    const result = {
+      ipvsadm_restore_ms: round(timeTool('ipvsadm', ['-R'], files.ipvsadm)),
+      ipset_restore_ms: round(timeTool('ipset', ['restore'], files.ipset)),
+      ip_batch_ms: round(timeTool('ip', ['-batch', '-'], files.ipBatch)),
+    };
+    log(`ipvsadm -R ${result.ipvsadm_restore_ms} ms, ipset restore ${result.ipset_restore_ms} ms, ip -batch ${result.ip_batch_ms} ms`);
+    expectCounts('after ipvsadm -R / ipset restore / ip -batch', countKernel(), want);
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export interface BaselineFiles {
   readonly ipvsadm: string;

@@ -9,6 +9,7 @@ import { Proxier, type SyncReport } from '../src/engine/proxier.ts';
 import { openKernel } from '../src/kernel/open.ts';
 import { familyConfig } from '../test/helpers/objects.ts';
 import type { BenchOptions } from './args.ts';
+import type { BaselineResult } from './baseline.ts';
 import type { Measured } from './report.ts';
 import { percentile } from './stats.ts';
 import { KernelTimings, round, timedKernel } from './timed-kernel.ts';
@@ -23,7 +24,7 @@ export interface EngineInput {
   readonly log: (msg: string) => void;
 }
 
-type EngineMeasured = Omit<Measured, 'services' | 'endpoints' | 'destinations' | 'changes' | 'ipvsadm_restore_ms' | 'ipset_restore_ms' | 'ip_batch_ms' | 'peak_rss_mib'>;
+type EngineMeasured = Omit<Measured, 'services' | 'endpoints' | 'destinations' | 'changes' | keyof BaselineResult | 'peak_rss_mib'>;
 
 export async function measureEngine(input: EngineInput): Promise<EngineMeasured> {
   const timings = new KernelTimings();
@@ -40,7 +41,7 @@ export async function measureEngine(input: EngineInput): Promise<EngineMeasured>
       proxier.onEndpointSliceUpdate(undefined, s.slice);
     }
     const cold = await timedSync(proxier, {});
-    input.log(`cold sync ${round(cold.ms)} ms, ${cold.report.writes} writes`);
+    input.log(`cold sync ${round(cold.ms)} ms, ${cold.report.writes} writes; memory: ${memory()}`);
     const coldKernelMs = timings.wallMs();
     const coldKernel = timings.toJSON();
     expectCounts('after the cold sync', countKernel(), input.expected);
@@ -49,7 +50,8 @@ export async function measureEngine(input: EngineInput): Promise<EngineMeasured>
     const noopFull = await timedSync(proxier, { full: true });
     input.log(`no-op ${round(noop.ms)} ms / ${noop.report.writes} writes; full ${round(noopFull.ms)} ms / ${noopFull.report.writes} writes`);
 
-    const changes = await measureChanges(proxier, input);
+    input.log(`memory after the no-op syncs: ${memory()}`);
+    const changes = await measureChanges(proxier, input, timings);
     const final = await timedSync(proxier, { full: true });
     expectCounts('after the endpoint changes', countKernel(), input.expected);
     return {
@@ -69,10 +71,13 @@ export async function measureEngine(input: EngineInput): Promise<EngineMeasured>
   }
 }
 
-async function measureChanges(proxier: Proxier, input: EngineInput): Promise<Pick<EngineMeasured, 'change_p50_ms' | 'change_p99_ms' | 'change_max_ms' | 'change_writes_max'>> {
+type ChangeResult = Pick<EngineMeasured, 'change_p50_ms' | 'change_p99_ms' | 'change_max_ms' | 'change_writes_max' | 'change_max_kernel_ms'>;
+
+async function measureChanges(proxier: Proxier, input: EngineInput, timings: KernelTimings): Promise<ChangeResult> {
   const next = random(input.options.seed);
   const samples: number[] = [];
   let writesMax = 0;
+  let slowest: ChangeResult['change_max_kernel_ms'] = {};
   for (let k = 0; k < input.options.changes; k++) {
     const target = input.workload[Math.floor(next() * input.workload.length)];
     const slot = Math.floor(next() * input.options.endpoints);
@@ -83,7 +88,9 @@ async function measureChanges(proxier: Proxier, input: EngineInput): Promise<Pic
     const previous = target.slice;
     target.slice = sliceOf(target.service.name, target.endpoints);
     proxier.onEndpointSliceUpdate(previous, target.slice);
+    timings.reset();
     const { ms, report } = await timedSync(proxier, {});
+    if (samples.every((s) => s < ms)) slowest = timings.toJSON();
     samples.push(ms);
     writesMax = Math.max(writesMax, report.writes);
   }
@@ -93,7 +100,14 @@ async function measureChanges(proxier: Proxier, input: EngineInput): Promise<Pic
     change_p99_ms: round(percentile(samples, 99)),
     change_max_ms: round(Math.max(...samples)),
     change_writes_max: writesMax,
+    change_max_kernel_ms: slowest,
   };
+}
+
+function memory(): string {
+  const m = process.memoryUsage();
+  const mib = (n: number): string => `${round(n / 1048576)} MiB`;
+  return `rss ${mib(m.rss)}, heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)} (array buffers ${mib(m.arrayBuffers)})`;
 }
 
 /** One sync, wall-timed; a sync that reports failures invalidates the benchmark. */

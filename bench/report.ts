@@ -24,6 +24,8 @@ export interface BenchResult {
   change_p99_ms: number;
   change_max_ms: number;
   change_writes_max: number;
+  /** Kernel calls of the slowest endpoint change. */
+  change_max_kernel_ms: Record<string, CallTiming>;
   /** A full resync after the changes: 0 means the mirror still matched the kernel. */
   final_full_writes: number;
   peak_rss_mib: number;
@@ -66,6 +68,7 @@ export function formatTable(r: BenchResult): string {
     ['no-op resync (partial)', `${r.noop_ms} ms, ${r.noop_writes} writes`],
     ['no-op resync (full)', `${r.noop_full_ms} ms, ${r.noop_full_writes} writes`],
     [`endpoint change (${r.changes}×)`, `p50 ${r.change_p50_ms} ms, p99 ${r.change_p99_ms} ms, max ${r.change_max_ms} ms, writes ≤ ${r.change_writes_max}`],
+    ...Object.entries(r.change_max_kernel_ms).map(([k, t]): [string, string] => [`  slowest: ${k}`, `${t.ms} ms in ${t.calls} call(s)`]),
     ['full resync after changes', `${r.final_full_writes} writes`],
     ['peak RSS', `${r.peak_rss_mib} MiB`],
   ];

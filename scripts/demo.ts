@@ -32,7 +32,7 @@ function startDaemon(dir: string): { child: ChildProcess; nextSync: () => Promis
   ], { stdio: ['ignore', 'inherit', 'pipe'] });
   const waiting: ((plan: string) => void)[] = [];
   let plan = '';
-  createInterface({ input: child.stderr! }).on('line', (line) => {
+  createInterface({ input: child.stderr }).on('line', (line) => {
     let entry: { msg?: string; plan?: string; level?: number };
     try {
       entry = JSON.parse(line) as typeof entry;

@@ -5,23 +5,12 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { directoryFingerprint } from '../sources/manifests/fingerprint.ts';
-import type { Logger } from 'pino';
-import type { Proxier, SyncReport } from '../engine/proxier.ts';
-import { BoundedFrequencyRunner } from '../runner/bounded-frequency.ts';
-import { realClock, type Clock } from '../runner/clock.ts';
 import { ManifestDirectory, type ManifestObjects } from '../sources/manifests/load.ts';
 import { diffSnapshots } from '../sources/manifests/snapshot-diff.ts';
-import { logSync } from './sync-logging.ts';
+import { SyncLoop, type SyncLoopOptions } from './sync-loop.ts';
 
-export interface ManifestDaemonOptions {
+export interface ManifestDaemonOptions extends SyncLoopOptions {
   readonly dir: string;
-  readonly proxier: Proxier;
-  readonly logger: Logger;
-  readonly minSyncPeriodMs: number;
-  readonly syncPeriodMs: number;
-  readonly clock?: Clock;
-  /** Called after every sync (tests, the demo). */
-  readonly onSync?: (report: SyncReport) => void;
   /** How often the directory is also polled (default 1000 ms). */
   readonly pollIntervalMs?: number;
 }
@@ -31,7 +20,7 @@ const RELOAD_DEBOUNCE_MS = 100;
 export class ManifestDaemon {
   private readonly o: ManifestDaemonOptions;
   private readonly directory: ManifestDirectory;
-  private readonly runner: BoundedFrequencyRunner;
+  private readonly loop: SyncLoop;
   private snapshot: ManifestObjects = { services: new Map(), slices: new Map() };
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -41,18 +30,7 @@ export class ManifestDaemon {
   constructor(options: ManifestDaemonOptions) {
     this.o = options;
     this.directory = new ManifestDirectory(options.dir);
-    this.runner = new BoundedFrequencyRunner({
-      minIntervalMs: options.minSyncPeriodMs,
-      maxIntervalMs: options.syncPeriodMs,
-      clock: options.clock ?? realClock,
-      sync: async ({ full }) => {
-        const report = await options.proxier.sync({ full });
-        logSync(options.logger, report);
-        options.onSync?.(report);
-        return report.failures.length === 0;
-      },
-      onError: (err) => options.logger.error({ err }, 'sync failed; retrying with a full sync'),
-    });
+    this.loop = new SyncLoop(options);
   }
 
   /**
@@ -69,14 +47,14 @@ export class ManifestDaemon {
       this.o.logger.warn({ err, dir: this.o.dir }, 'inotify watch unavailable; polling only');
     }
     this.pollTimer = setInterval(() => this.poll(), this.o.pollIntervalMs ?? 1000);
-    this.runner.start();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.watcher?.close();
     if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
-    await this.runner.stop();
+    await this.loop.stop();
   }
 
   private poll(): void {
@@ -93,8 +71,8 @@ export class ManifestDaemon {
     for (const p of loaded.problems) {
       this.o.logger.error({ file: p.file, object: p.error.object, code: p.error.code, err: p.error }, `skipped: ${p.error.message}`);
     }
-    diffSnapshots(this.snapshot.services, loaded.services, (a, b) => this.o.proxier.onServiceUpdate(a, b));
-    diffSnapshots(this.snapshot.slices, loaded.slices, (a, b) => this.o.proxier.onEndpointSliceUpdate(a, b));
+    diffSnapshots(this.snapshot.services, loaded.services, (a, b) => this.loop.serviceChanged(a, b));
+    diffSnapshots(this.snapshot.slices, loaded.slices, (a, b) => this.loop.endpointSliceChanged(a, b));
     this.snapshot = loaded;
     return loaded.problems.length;
   }
@@ -104,7 +82,7 @@ export class ManifestDaemon {
     this.reloadTimer = setTimeout(() => {
       this.reloadTimer = undefined;
       this.reload().then(
-        () => { if (this.o.proxier.pendingChanges > 0) this.runner.trigger(); },
+        () => this.loop.kick(),
         (err: unknown) => this.o.logger.error({ err, dir: this.o.dir }, 'manifest reload failed; previous state kept'),
       );
     }, RELOAD_DEBOUNCE_MS);

@@ -8,7 +8,7 @@
  */
 import { ProxierError } from '../errors.ts';
 import { IpsetTransaction } from '../kernel/ipset/transaction.ts';
-import type { ChainRef, IptablesFamily, Table } from '../kernel/iptables/types.ts';
+import type { ChainRef, IptablesFamily } from '../kernel/iptables/types.ts';
 import type { IpvsOperation } from '../kernel/ipvs/types.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { KUBE_IPVS_INTERFACE, OWNED_PREFIX } from '../desired/names.ts';
@@ -57,7 +57,7 @@ async function deleteOwnedChains(kernel: Kernel, family: IptablesFamily): Promis
   const chains: ChainRef[] = [];
   for (const [table, tableState] of state.tables) {
     for (const [name, chain] of tableState.chains) {
-      if (!chain.builtin && name.startsWith(OWNED_PREFIX)) chains.push({ table: table as Table, chain: name });
+      if (!chain.builtin && name.startsWith(OWNED_PREFIX)) chains.push({ table: table, chain: name });
     }
   }
   if (chains.length > 0) await kernel.iptables.deleteChains(family, chains);

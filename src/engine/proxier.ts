@@ -18,7 +18,7 @@ import { DesiredStateIndex } from '../desired/index.ts';
 import { desiredSets, type DesiredSetSpec } from '../desired/ipsets.ts';
 import { desiredIptables, type DesiredIptables } from '../desired/iptables-rules.ts';
 import { buildPlan } from '../diff/build-plan.ts';
-import { applyPlan, type PlanFailure } from '../plan/apply.ts';
+import { applyPlan, asProxierError, type PlanFailure } from '../plan/apply.ts';
 import { isEmptyPlan, type Plan } from '../plan/plan.ts';
 import { ServiceCache, sliceKey } from '../tracking/service-cache.ts';
 import { Mirror } from './mirror.ts';
@@ -52,7 +52,7 @@ export interface ProxierOptions {
 }
 
 interface FamilyState {
-  readonly config: FamilyConfig;
+  config: FamilyConfig;
   readonly index: DesiredStateIndex;
   readonly sets: readonly DesiredSetSpec[];
   readonly iptables: DesiredIptables;
@@ -63,6 +63,7 @@ export class Proxier {
   readonly cache = new ServiceCache();
   private readonly families: FamilyState[];
   private needsFull = true;
+  private recomputeAll = false;
   private readonly options: ProxierOptions;
 
   constructor(options: ProxierOptions) {
@@ -82,13 +83,22 @@ export class Proxier {
     if (s !== undefined) this.cache.sliceChanges.update(sliceKey(s), previous, current);
   }
 
+  /** The node's zone changed (topology hints): every service is recomputed on the next sync. */
+  setNodeZone(zone: string | undefined): void {
+    for (const family of this.families) {
+      if (family.config.nodeZone === zone) continue;
+      family.config = { ...family.config, nodeZone: zone };
+      this.recomputeAll = true;
+    }
+  }
+
   /** Forces the next sync to re-read the kernel (periodic resync, or after an error). */
   requestFullSync(): void {
     this.needsFull = true;
   }
 
   get pendingChanges(): number {
-    return this.cache.serviceChanges.size + this.cache.sliceChanges.size;
+    return this.cache.serviceChanges.size + this.cache.sliceChanges.size + (this.recomputeAll ? 1 : 0);
   }
 
   async sync(options: { full?: boolean } = {}): Promise<SyncReport> {
@@ -96,6 +106,8 @@ export class Proxier {
     const started = now();
     const full = options.full === true || this.needsFull;
     const dirty = this.cache.commit();
+    if (this.recomputeAll) for (const name of this.cache.serviceNames()) dirty.add(name);
+    this.recomputeAll = false;
     for (const family of this.families) this.recompute(family, dirty);
     const plans: Plan[] = [];
     const failures: PlanFailure[] = [];
@@ -109,7 +121,8 @@ export class Proxier {
         failures.push(...sysctls.failures);
       }
       for (const family of this.families) {
-        const plan = await this.planFamily(family, full);
+        const plan = await this.planOrFail(family, full, familyFailures, failures);
+        if (plan === undefined) continue;
         plans.push(plan);
         if (this.options.dryRun === true || isEmptyPlan(plan)) continue;
         const report = await applyPlan(plan, this.options.kernel);
@@ -132,6 +145,18 @@ export class Proxier {
     for (const name of dirty) {
       const service = this.cache.service(name);
       family.index.setService(name, service === undefined ? undefined : contributeService(service, this.cache.endpoints(name), family.config));
+    }
+  }
+
+  /** A kernel that cannot be read is a failed sync for that family, never an exception. */
+  private async planOrFail(family: FamilyState, full: boolean, byFamily: Map<IpFamily, readonly PlanFailure[]>, failures: PlanFailure[]): Promise<Plan | undefined> {
+    try {
+      return await this.planFamily(family, full);
+    } catch (error) {
+      const failure: PlanFailure = { step: 'observe', error: asProxierError(error, 'observe') };
+      failures.push(failure);
+      byFamily.set(family.config.family, [failure]);
+      return undefined;
     }
   }
 

@@ -1,8 +1,12 @@
 /**
  * Opens the real kernel layer. The IPVS backend is netlink by default (batched, one socket) or the
- * ipvsadm tool; the iptables backend is legacy or nft, as on the node.
+ * ipvsadm tool; the ipset backend is hybrid by default (member add/del over netlink, the rest
+ * through `ipset restore`, see ipset/hybrid.ts) or restore only; the iptables backend is legacy or
+ * nft, as on the node.
  */
 import { ExecaRunner, type CommandRunner } from './exec/exec.ts';
+import { HybridIpset } from './ipset/hybrid.ts';
+import { NetlinkIpsetMembers } from './ipset/netlink.ts';
 import { RestoreIpset } from './ipset/restore.ts';
 import { ToolIptables } from './iptables/iptables.ts';
 import type { IptablesBackend } from './iptables/types.ts';
@@ -14,9 +18,11 @@ import { RtnetlinkLinks } from './link/rtnetlink.ts';
 import { ProcSysctl } from './sysctl/procfs.ts';
 
 export type IpvsBackend = 'netlink' | 'ipvsadm';
+export type IpsetBackend = 'hybrid' | 'restore';
 
 export interface OpenKernelOptions {
   readonly ipvsBackend?: IpvsBackend;
+  readonly ipsetBackend?: IpsetBackend;
   readonly iptablesBackend?: IptablesBackend | undefined;
   readonly runner?: CommandRunner;
 }
@@ -35,13 +41,17 @@ export async function openKernel(options: OpenKernelOptions = {}): Promise<OpenK
     await ipvs.close();
     throw error;
   }
+  const restore = new RestoreIpset(runner);
+  // The netlink socket opens on the first member change, so opening never fails because of it.
+  const ipset = options.ipsetBackend === 'restore' ? undefined : new HybridIpset(restore, new NetlinkIpsetMembers());
   return {
     ipvs,
     links,
-    ipset: new RestoreIpset(runner),
+    ipset: ipset ?? restore,
     iptables: new ToolIptables(runner, { backend: options.iptablesBackend }),
     sysctl: new ProcSysctl(),
     close: async () => {
+      ipset?.close();
       await Promise.allSettled([ipvs.close(), links.close()]);
     },
   };

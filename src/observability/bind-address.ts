@@ -4,8 +4,8 @@
  * component's default port (kube-proxy's AppendPortIfNeeded). Only IP literals: kube-proxy
  * validates these as IP:port, and a hostname would make the listening address depend on DNS.
  */
-import ipaddr from 'ipaddr.js';
 import { ValidationError } from '../errors.ts';
+import { parseAddress } from '../validate/validate.ts';
 
 export interface BindAddress {
   /** IP literal without brackets. */
@@ -20,11 +20,20 @@ export function parseBindAddress(text: string, defaultPort: number, field = 'bin
   const fail = (reason: string): never => {
     throw new ValidationError(field, text, reason, { operation: 'parse bind address' });
   };
-  const { host, port } = splitHostPort(text.trim());
-  if (!ipaddr.isValid(host)) fail('host must be an IP address');
-  if (port === undefined) return { host, port: defaultPort };
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) fail('port must be 0..65535');
-  return { host, port: Number(port) };
+  const split = splitHostPort(text.trim());
+  const host = validHost(split.host) ?? fail('host must be an IP address (IPv4 as four decimal octets)');
+  if (split.port === undefined) return { host, port: defaultPort };
+  if (!/^\d{1,5}$/.test(split.port) || Number(split.port) > 65535) fail('port must be 0..65535');
+  return { host, port: Number(split.port) };
+}
+
+function validHost(host: string): string | undefined {
+  try {
+    return parseAddress(host, { operation: 'parse bind address' }).address;
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined;
+    throw error;
+  }
 }
 
 function splitHostPort(text: string): { host: string; port: string | undefined } {

@@ -16,7 +16,7 @@ import type { DesiredIptables } from '../desired/iptables-rules.ts';
 import { KUBE_IPVS_INTERFACE } from '../desired/names.ts';
 import type { Plan } from './plan.ts';
 
-export type PlanStep = 'sysctl' | 'link' | 'bind' | 'ipset' | 'iptables' | 'ipvs' | 'unbind' | 'destroySets';
+export type PlanStep = 'observe' | 'sysctl' | 'link' | 'bind' | 'ipset' | 'iptables' | 'ipvs' | 'unbind' | 'destroySets';
 
 export interface PlanFailure {
   readonly step: PlanStep;
@@ -88,7 +88,7 @@ export function iptablesTransaction(family: 4 | 6, desired: DesiredIptables | un
   return tx;
 }
 
-function asProxierError(error: unknown, step: PlanStep): ProxierError {
+export function asProxierError(error: unknown, step: PlanStep): ProxierError {
   if (error instanceof ProxierError) return error;
   return new ProxierError('ERR_APPLY', `plan step ${step} failed: ${String(error)}`, { operation: `apply ${step}`, cause: error });
 }

@@ -10,7 +10,7 @@
  *   (the kernel runs one dump per socket at a time) instead of a GET per service (kubernetes PR 95881).
  * - A socket that failed (reply timeout, lost replies) is replaced on the next call.
  */
-import { ProxierError } from '../../errors.ts';
+import { Errno, KernelError, ProxierError, hasErrno } from '../../errors.ts';
 import { AttributeWriter } from '../netlink/attributes.ts';
 import { NETLINK_GENERIC } from '../netlink/constants.ts';
 import { decodeGenlAttributes, encodeGenl, resolveFamily } from '../netlink/genl.ts';
@@ -42,6 +42,10 @@ export async function openNetlinkIpvs(options: NetlinkIpvsOptions = {}): Promise
     return new NetlinkIpvs(family.id, socket, options);
   } catch (error) {
     socket.close();
+    // No generic netlink family "IPVS": the ip_vs module is not loaded (or not built).
+    if (hasErrno(error, Errno.ENOENT)) {
+      throw new KernelError(Errno.ENOENT, { operation: 'ipvs.open', object: 'generic netlink family IPVS', cause: error }, 'IPVS is not available in this kernel; load it with `modprobe ip_vs`');
+    }
     throw error;
   }
 }

@@ -18,15 +18,25 @@ import type {
 type Ctx = Pick<ErrorContext, 'operation' | 'object'>;
 
 export class RtnetlinkLinks implements Links {
-  readonly #socket: NetlinkSocket;
+  #current: NetlinkSocket;
+  readonly #reopen: (() => NetlinkSocket) | undefined;
+  #closed = false;
 
+  /** A socket that closes itself after a timeout or a lost reply is replaced on the next call. */
   static open(options?: NetlinkSocketOptions): RtnetlinkLinks {
-    return new RtnetlinkLinks(NetlinkSocket.open(NETLINK_ROUTE, options));
+    const open = (): NetlinkSocket => NetlinkSocket.open(NETLINK_ROUTE, options);
+    return new RtnetlinkLinks(open(), open);
   }
 
-  /** Takes ownership of `socket` (close() closes it). */
-  constructor(socket: NetlinkSocket) {
-    this.#socket = socket;
+  /** Takes ownership of `socket` (close() closes it); `reopen` replaces it once it has failed. */
+  constructor(socket: NetlinkSocket, reopen?: () => NetlinkSocket) {
+    this.#current = socket;
+    this.#reopen = reopen;
+  }
+
+  get #socket(): NetlinkSocket {
+    if (this.#current.closed && !this.#closed && this.#reopen !== undefined) this.#current = this.#reopen();
+    return this.#current;
   }
 
   async ensureDummy(name: string): Promise<LinkInfo> {
@@ -114,7 +124,8 @@ export class RtnetlinkLinks implements Links {
   }
 
   close(): Promise<void> {
-    this.#socket.close();
+    this.#closed = true;
+    this.#current.close();
     return Promise.resolve();
   }
 

@@ -39,8 +39,8 @@ export class FakeApiServer {
   private readonly o: FakeApiServerOptions;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<WatchStream>();
-  private failures: { remaining: number; code: number } = { remaining: 0, code: 500 };
-  private stalls = 0;
+  private failures: Fault & { code: number } = { remaining: 0, code: 500, match: () => true };
+  private stalls: Fault = { remaining: 0, match: () => true };
 
   private constructor(options: FakeApiServerOptions) {
     this.o = options;
@@ -93,14 +93,14 @@ export class FakeApiServer {
     for (const socket of this.sockets) socket.destroy();
   }
 
-  /** Answers the next `count` requests with this HTTP error (a Status body), then serves normally. */
-  failNext(count: number, code = 500): void {
-    this.failures = { remaining: count, code };
+  /** Answers the next `count` requests (that `match`) with this HTTP error, then serves normally. */
+  failNext(count: number, code = 500, match: RequestMatcher = () => true): void {
+    this.failures = { remaining: count, code, match };
   }
 
-  /** Accepts the next `count` requests and never answers them. */
-  stallNext(count: number): void {
-    this.stalls = count;
+  /** Accepts the next `count` requests (that `match`) and never answers them. */
+  stallNext(count: number, match: RequestMatcher = () => true): void {
+    this.stalls = { remaining: count, match };
   }
 
   /** Drops the event history, as an etcd compaction: resuming an older watch now gets 410 Gone. */
@@ -120,20 +120,19 @@ export class FakeApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    this.requests.push({
+    const recorded: RecordedRequest = {
       method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization,
-    });
+    };
+    this.requests.push(recorded);
     if (this.o.token !== undefined && req.headers.authorization !== `Bearer ${this.o.token}`) {
       sendStatus(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
-    if (this.failures.remaining > 0) {
-      this.failures.remaining -= 1;
+    if (take(this.failures, recorded)) {
       sendStatus(res, new ApiError(this.failures.code, 'InternalError', 'injected failure'));
       return;
     }
-    if (this.stalls > 0) {
-      this.stalls -= 1;
+    if (take(this.stalls, recorded)) {
       return; // the socket stays open; close() or resetConnections() ends it
     }
     this.route(req, res, url).catch((err: unknown) => sendError(res, err));
@@ -221,6 +220,19 @@ export class FakeApiServer {
       throw err;
     }
   }
+}
+
+export type RequestMatcher = (request: RecordedRequest) => boolean;
+
+interface Fault {
+  remaining: number;
+  readonly match: RequestMatcher;
+}
+
+function take(fault: Fault, request: RecordedRequest): boolean {
+  if (fault.remaining <= 0 || !fault.match(request)) return false;
+  fault.remaining -= 1;
+  return true;
 }
 
 function nameMustMatch(object: unknown, name: string): unknown {

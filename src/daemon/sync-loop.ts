@@ -1,0 +1,72 @@
+/**
+ * What every source shares: changes go into the engine's trackers (and the observer's counters),
+ * and the bounded-frequency runner decides when to sync. Sources only call the `*Changed` methods.
+ */
+import type { Logger } from 'pino';
+import type { Proxier, SyncReport } from '../engine/proxier.ts';
+import type { EndpointSliceInfo, Service } from '../model/types.ts';
+import type { ProxierObserver } from '../observability/observer.ts';
+import { BoundedFrequencyRunner } from '../runner/bounded-frequency.ts';
+import { realClock, type Clock } from '../runner/clock.ts';
+import { logSync } from './sync-logging.ts';
+
+export interface SyncLoopOptions {
+  readonly proxier: Proxier;
+  readonly logger: Logger;
+  readonly minSyncPeriodMs: number;
+  readonly syncPeriodMs: number;
+  readonly observer?: ProxierObserver | undefined;
+  readonly clock?: Clock;
+  readonly onSync?: ((report: SyncReport) => void) | undefined;
+}
+
+export class SyncLoop {
+  private readonly o: SyncLoopOptions;
+  private readonly runner: BoundedFrequencyRunner;
+
+  constructor(options: SyncLoopOptions) {
+    this.o = options;
+    this.runner = new BoundedFrequencyRunner({
+      minIntervalMs: options.minSyncPeriodMs,
+      maxIntervalMs: options.syncPeriodMs,
+      clock: options.clock ?? realClock,
+      sync: async ({ full }) => {
+        const report = await options.proxier.sync({ full });
+        logSync(options.logger, report);
+        options.observer?.syncCompleted(report);
+        options.onSync?.(report);
+        return report.failures.length === 0;
+      },
+      onError: (err) => options.logger.error({ err }, 'sync failed; retrying with a full sync'),
+    });
+  }
+
+  serviceChanged(previous: Service | undefined, current: Service | undefined): void {
+    this.o.proxier.onServiceUpdate(previous, current);
+    this.o.observer?.serviceChanged();
+  }
+
+  endpointSliceChanged(previous: EndpointSliceInfo | undefined, current: EndpointSliceInfo | undefined): void {
+    this.o.proxier.onEndpointSliceUpdate(previous, current);
+    this.o.observer?.endpointSliceChanged(previous, current);
+  }
+
+  /** Asks for a sync when something is pending (sources call this after a batch of changes). */
+  kick(): void {
+    if (this.o.proxier.pendingChanges > 0) this.runner.trigger();
+  }
+
+  /** Asks for a full sync (node changes that affect every service). */
+  kickFull(): void {
+    this.runner.trigger(true);
+  }
+
+  start(): void {
+    this.o.observer?.syncLoopStarted();
+    this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+}
