@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 
 /** Runs a tool and returns its stdout; throws on a non-zero exit. */
 export function tool(command: string, ...args: string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 256 * 1024 * 1024 });
+  // stderr is captured (it rides on the thrown error) so expected failures do not litter test output.
+  return execFileSync(command, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs a tool, ignoring failure (cleanup of something that may not exist). */
