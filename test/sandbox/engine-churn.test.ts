@@ -3,8 +3,9 @@
 // must equal what an independent oracle derives from the test's own model. A periodic full sync
 // must write nothing (the engine's mirror never drifted), and foreign IPVS services survive.
 //
-// Reproduce or explore: TEST_CHURN_SEED=n TEST_CHURN_STEPS=m; TEST_CHURN_SHRINK=1 lets fast-check
-// shrink a failure to a minimal sequence (slow: every attempt replays in the kernel).
+// Explore: TEST_CHURN_SEED=n TEST_CHURN_STEPS=m. TEST_CHURN_SHRINK=1 lets fast-check shrink a
+// failure to a minimal sequence and prints it; every attempt replays in the kernel, so keep
+// TEST_CHURN_STEPS near 100 (a 100-step shrink takes ~10 minutes).
 import './require-sandbox.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,8 +54,8 @@ function noStats(): Stats {
 
 /**
  * A long-lived shell that runs the Debian tools for us. Forking from this Node.js process costs
- * ~150 ms in the emulated kernel (its address space is large); forking from a small shell is ~4x
- * cheaper, and checks run after every one of ~300 syncs.
+ * ~160 ms in the emulated kernel (its address space is large); from a small shell the three tools
+ * take ~60 ms together, and a check runs after every one of ~300 syncs.
  */
 class ToolShell {
   readonly #child: ChildProcessByStdio<Writable, Readable, null>;
