@@ -100,9 +100,12 @@ export interface IpsetSetState {
 
 export interface Ipset {
   /**
-   * Applies a transaction in ONE `ipset restore` process. Throws the transaction's first
-   * ValidationError before running anything, or an IpsetRestoreError naming the failing line's
-   * operation, set and member. ipset restore is not atomic: see errors.ts for what stays applied.
+   * Applies a transaction in one step. Throws the transaction's first ValidationError before
+   * anything runs. RestoreIpset: ONE `ipset restore` process; an IpsetRestoreError names the
+   * failing line's operation, set and member, and errors.ts says what stays applied. HybridIpset
+   * (the default): add/del-only transactions go over netlink in one batch, with no process; an
+   * IpsetNetlinkError lists every refused member, and everything else was applied. Neither is
+   * atomic across members.
    */
   apply(tx: IpsetTransaction): Promise<void>;
   /** Every set with its header and members. */
