@@ -10,9 +10,10 @@
  * `--set-xmark` or reorder `-p` after `-s/-d`. Transactions render canonical addresses already.
  */
 import { CommandError } from '../../errors.ts';
-import { deleteChainsTransaction, renderForRestore } from './plan.ts';
+import { deleteChainsWith, ensureJumpsWith, renderForRestore } from './plan.ts';
 import { EXTENSION_TARGETS, ruleSets, ruleTarget, tokenizeLine } from './text.ts';
-import { IptablesTransaction, sameArgs } from './transaction.ts';
+import type { IptablesTransaction} from './transaction.ts';
+import { sameArgs } from './transaction.ts';
 import {
   BUILTIN_CHAINS, TABLES, isBuiltinChain, type ChainRef, type ChainState, type Iptables,
   type IptablesFamily, type IptablesState, type JumpRule, type Table, type TableState,
@@ -63,15 +64,12 @@ export class FakeIptables implements Iptables {
     return Promise.resolve({ tables });
   }
 
-  async ensureJumps(family: IptablesFamily, jumps: readonly JumpRule[]): Promise<void> {
-    const tx = new IptablesTransaction(family);
-    for (const jump of jumps) tx.ensureJump(jump);
-    await this.restore(family, tx);
+  ensureJumps(family: IptablesFamily, jumps: readonly JumpRule[]): Promise<void> {
+    return ensureJumpsWith(this, family, jumps);
   }
 
-  async deleteChains(family: IptablesFamily, chains: readonly ChainRef[]): Promise<void> {
-    const state = await this.save(family);
-    await this.restore(family, deleteChainsTransaction(family, state, chains));
+  deleteChains(family: IptablesFamily, chains: readonly ChainRef[]): Promise<void> {
+    return deleteChainsWith(this, family, chains);
   }
 
   /** Runs restore text as `iptables-restore --noflush` would. Throws CommandError like the real tool. */

@@ -1,10 +1,10 @@
 /** The real Iptables: the iptables tools of one backend, run through the injected CommandRunner. */
 import type { CommandRunner } from '../exec/exec.ts';
 import { binaries, resolveBackend } from './backend.ts';
-import { deleteChainsTransaction, renderForRestore } from './plan.ts';
+import { deleteChainsWith, ensureJumpsWith, renderForRestore } from './plan.ts';
 import { DEFAULT_WAIT_SECONDS, runRestore } from './restore.ts';
 import { runSave } from './save.ts';
-import { IptablesTransaction } from './transaction.ts';
+import type { IptablesTransaction } from './transaction.ts';
 import type {
   ChainRef, Iptables, IptablesBackend, IptablesFamily, IptablesState, JumpRule, Table,
 } from './types.ts';
@@ -42,14 +42,11 @@ export class ToolIptables implements Iptables {
    * then `-I` per rule: one save plus (only when something is missing) one restore, instead of two
    * processes per jump per sync, and the insertions of one table commit together.
    */
-  async ensureJumps(family: IptablesFamily, jumps: readonly JumpRule[]): Promise<void> {
-    const tx = new IptablesTransaction(family);
-    for (const jump of jumps) tx.ensureJump(jump);
-    await this.restore(family, tx);
+  ensureJumps(family: IptablesFamily, jumps: readonly JumpRule[]): Promise<void> {
+    return ensureJumpsWith(this, family, jumps);
   }
 
-  async deleteChains(family: IptablesFamily, chains: readonly ChainRef[]): Promise<void> {
-    const state = await this.save(family);
-    await this.restore(family, deleteChainsTransaction(family, state, chains));
+  deleteChains(family: IptablesFamily, chains: readonly ChainRef[]): Promise<void> {
+    return deleteChainsWith(this, family, chains);
   }
 }

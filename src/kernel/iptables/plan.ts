@@ -2,7 +2,7 @@
 import { ProxierError } from '../../errors.ts';
 import { ruleTarget } from './text.ts';
 import { IptablesTransaction } from './transaction.ts';
-import type { ChainRef, IptablesFamily, IptablesState, Table } from './types.ts';
+import type { ChainRef, Iptables, IptablesFamily, IptablesState, JumpRule, Table } from './types.ts';
 
 type Save = (family: IptablesFamily, table?: Table) => Promise<IptablesState>;
 
@@ -48,4 +48,17 @@ export function deleteChainsTransaction(
     for (const chain of doomed) tx.deleteChain(table, chain);
   }
   return tx;
+}
+
+/** ensureJumps for any implementation: one restore, resolved against a fresh save inside it. */
+export async function ensureJumpsWith(iptables: Pick<Iptables, 'restore'>, family: IptablesFamily, jumps: readonly JumpRule[]): Promise<void> {
+  const tx = new IptablesTransaction(family);
+  for (const jump of jumps) tx.ensureJump(jump);
+  await iptables.restore(family, tx);
+}
+
+/** deleteChains for any implementation: a save, then one restore that unhooks, flushes and deletes. */
+export async function deleteChainsWith(iptables: Pick<Iptables, 'save' | 'restore'>, family: IptablesFamily, chains: readonly ChainRef[]): Promise<void> {
+  const state = await iptables.save(family);
+  await iptables.restore(family, deleteChainsTransaction(family, state, chains));
 }
