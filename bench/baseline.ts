@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { round } from './timed-kernel.ts';
 import { countKernel, expectCounts, type KernelCounts } from './verify.ts';
-import { NODE, SERVICE_PORT, TARGET_PORT, clusterIP, type BenchService } from './workload.ts';
+import { NODE, SERVICE_PORT, TARGET_PORT, benchEndpoints, clusterIP, type BenchService } from './workload.ts';
 
 export interface BaselineResult {
   ipvsadm_restore_ms: number;
@@ -52,10 +52,11 @@ export function writeBaselineFiles(dir: string, workload: readonly BenchService[
   const addrs: string[] = [];
   workload.forEach((s, i) => {
     const vip = clusterIP(i);
+    const endpoints = benchEndpoints(s.slice);
     ipvs.push(`-A -t ${vip}:${SERVICE_PORT} -s rr`);
-    for (const e of s.endpoints) ipvs.push(`-a -t ${vip}:${SERVICE_PORT} -r ${e.ip}:${TARGET_PORT} -m -w 1`);
+    for (const e of endpoints) ipvs.push(`-a -t ${vip}:${SERVICE_PORT} -r ${e.ip}:${TARGET_PORT} -m -w 1`);
     clusterIPs.push(`add KUBE-CLUSTER-IP ${vip},tcp:${SERVICE_PORT}`);
-    for (const e of s.endpoints) if (e.node === NODE) loopBack.push(`add KUBE-LOOP-BACK ${e.ip},tcp:${TARGET_PORT},${e.ip}`);
+    for (const e of endpoints) if (e.node === NODE) loopBack.push(`add KUBE-LOOP-BACK ${e.ip},tcp:${TARGET_PORT},${e.ip}`);
     ips.push(`add KUBE-IPVS-IPS ${vip}`);
     addrs.push(`address add ${vip}/32 dev kube-ipvs0`);
   });

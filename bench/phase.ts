@@ -6,12 +6,11 @@
  * to three minutes, and every add-destination scans that list, so a phase that ran after another
  * phase's flush in the same namespace was measured up to 20x slower (docs/benchmarks.md).
  */
-import { readFileSync } from 'node:fs';
 import { parseBenchArgs } from './args.ts';
 import { measureBaseline } from './baseline.ts';
 import { measureEngine } from './engine.ts';
-import { round } from './timed-kernel.ts';
-import { NODE, PodAddresses, buildWorkload, type BenchService } from './workload.ts';
+import { memory, peakRssMiB } from './memory.ts';
+import { NODE, PodAddresses, buildWorkload, endpointsOf, type BenchService } from './workload.ts';
 import type { KernelCounts } from './verify.ts';
 
 if (process.env['IPVS_PROXIER_SANDBOX'] !== '1') {
@@ -28,7 +27,7 @@ const log = (msg: string): void => { process.stderr.write(`bench[${phase}]: ${ms
 const pods = new PodAddresses();
 const workload = buildWorkload(options.services, options.endpoints, options.nodes, pods);
 const expected = expectedCounts(workload);
-log(`workload built; memory: rss ${round(process.memoryUsage().rss / 1048576)} MiB, heap used ${round(process.memoryUsage().heapUsed / 1048576)} MiB`);
+log(`workload built; memory: ${memory()}`);
 resetProxierState();
 let result: object;
 if (phase === 'baseline') {
@@ -40,17 +39,11 @@ resetProxierState();
 process.stdout.write(`${JSON.stringify(result)}\n`);
 
 function expectedCounts(services: readonly BenchService[]): KernelCounts {
-  const local = services.reduce((n, s) => n + s.endpoints.filter((e) => e.node === NODE).length, 0);
+  const local = services.reduce((n, s) => n + endpointsOf(s.slice).filter((e) => e.nodeName === NODE).length, 0);
   return {
     virtualServers: services.length,
-    destinations: services.reduce((n, s) => n + s.endpoints.length, 0),
+    destinations: services.reduce((n, s) => n + endpointsOf(s.slice).length, 0),
     addresses: services.length,
     sets: { 'KUBE-CLUSTER-IP': services.length, 'KUBE-LOOP-BACK': local, 'KUBE-IPVS-IPS': services.length },
   };
-}
-
-/** The larger of the kernel's two views of this process's peak resident set, in MiB. */
-function peakRssMiB(): number {
-  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  return round(Math.max(process.resourceUsage().maxRSS, Number(hwm ?? 0)) / 1024);
 }

@@ -1,9 +1,12 @@
 /**
  * The synthetic cluster: N ClusterIP services (TCP 80 → 8080), each with one EndpointSlice of E
  * endpoints spread round-robin over `nodes` nodes, so 1/nodes of the endpoints are local and land in
- * KUBE-LOOP-BACK, as on one node of a real cluster. Objects go through the real parsers.
+ * KUBE-LOOP-BACK, as on one node of a real cluster. Objects go through the real parsers, and the
+ * benchmark keeps only what a source keeps: the parsed Service and EndpointSlice (the raw objects
+ * are dropped, and endpoint changes are derived from the parsed slice), so the engine process's
+ * memory is the engine's.
  */
-import type { EndpointSliceInfo, Service } from '../src/model/types.ts';
+import type { Endpoint, EndpointSliceInfo, Service } from '../src/model/types.ts';
 import { service, slice } from '../test/helpers/objects.ts';
 
 export const NODE = 'node-0';
@@ -21,9 +24,10 @@ export interface BenchEndpoint {
 
 export interface BenchService {
   readonly service: Service;
-  readonly endpoints: BenchEndpoint[];
   slice: EndpointSliceInfo;
 }
+
+const PORT_KEY = 'http/TCP';
 
 /** 10.96.0.0/16, skipping .0 of the /16 (the network address). */
 export function clusterIP(i: number): string {
@@ -45,8 +49,19 @@ export function buildWorkload(services: number, endpoints: number, nodes: number
   return Array.from({ length: services }, (_, i) => {
     const name = `svc-${i}`;
     const eps = Array.from({ length: endpoints }, (_, j) => ({ ip: pods.take(), node: `node-${(i + j) % nodes}` }));
-    return { service: service({ name, namespace: NAMESPACE, clusterIP: clusterIP(i) }), endpoints: eps, slice: sliceOf(name, eps) };
+    return { service: service({ name, namespace: NAMESPACE, clusterIP: clusterIP(i) }), slice: sliceOf(name, eps) };
   });
+}
+
+/** The endpoints of a benchmark slice (its only port), as the workload describes them. */
+export function benchEndpoints(slice: EndpointSliceInfo): BenchEndpoint[] {
+  return endpointsOf(slice).map((e) => ({ ip: e.address, node: e.nodeName ?? '' }));
+}
+
+export function endpointsOf(slice: EndpointSliceInfo): readonly Endpoint[] {
+  const endpoints = slice.endpointsByPort.get(PORT_KEY);
+  if (endpoints === undefined) throw new RangeError(`slice ${slice.name} has no ${PORT_KEY} port`);
+  return endpoints;
 }
 
 export function sliceOf(name: string, endpoints: readonly BenchEndpoint[]): EndpointSliceInfo {

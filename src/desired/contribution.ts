@@ -8,6 +8,7 @@ import type { Endpoint, Service, ServicePort } from '../model/types.ts';
 import type { FamilyConfig } from './config.ts';
 import { SetName, familySetName } from './names.ts';
 import { selectEndpoints, uniqueEndpoints } from './select-endpoints.ts';
+import { compareRealServers } from './ids.ts';
 
 export interface DesiredVirtualServer {
   readonly service: VirtualServer;
@@ -85,8 +86,4 @@ function ipPortMember(address: string, port: ServicePort): string {
 
 function familyOf(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;
-}
-
-function compareRealServers(a: RealServer, b: RealServer): number {
-  return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
 }

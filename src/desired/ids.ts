@@ -11,3 +11,12 @@ export function virtualServerId(key: VirtualServerKey): VirtualServerId {
 export function realServerId(key: RealServerKey): RealServerId {
   return `${key.address}/${key.port}`;
 }
+
+/** The order of a virtual server's destinations everywhere (desired, observed, mirror): address, then port. */
+export function compareRealServers(a: RealServerKey, b: RealServerKey): number {
+  return compareRealServerKey(a, b.address, b.port);
+}
+
+export function compareRealServerKey(a: RealServerKey, address: string, port: number): number {
+  return a.address < address ? -1 : a.address > address ? 1 : a.port - port;
+}

@@ -51,8 +51,8 @@ function diffDestinations(desired: DesiredVirtualServer, observed: ObservedVirtu
     if (current === undefined) b.addDestinations.push({ op: 'addDestination', service, destination });
     else if (!sameRealServer(destination, current)) b.updateDestinations.push({ op: 'updateDestination', service, destination });
   }
-  for (const [id, current] of observed?.destinations ?? []) {
-    if (!wanted.has(id)) {
+  for (const current of observed?.destinations.values() ?? []) {
+    if (!wanted.has(realServerId(current))) {
       b.deleteDestinations.push({ op: 'deleteDestination', service, destination: { family: current.family, address: current.address, port: current.port } });
     }
   }

@@ -6,9 +6,16 @@
 import type { RealServer, VirtualServer } from '../kernel/ipvs/types.ts';
 import type { RealServerId, VirtualServerId } from '../desired/ids.ts';
 
+/** What the diff needs of a virtual server's destinations: a Map fits, so does a DestinationList. */
+export interface DestinationLookup {
+  readonly size: number;
+  get(id: RealServerId): RealServer | undefined;
+  values(): Iterable<RealServer>;
+}
+
 export interface ObservedVirtualServer {
   readonly service: VirtualServer;
-  readonly destinations: ReadonlyMap<RealServerId, RealServer>;
+  readonly destinations: DestinationLookup;
 }
 
 export interface ObservedState {

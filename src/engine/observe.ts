@@ -7,7 +7,8 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { IptablesState, JumpRule, TableState } from '../kernel/iptables/types.ts';
 import { jumpArgs } from '../kernel/iptables/rule.ts';
 import type { VirtualServerDump } from '../kernel/ipvs/types.ts';
-import { realServerId, virtualServerId, type VirtualServerId } from '../desired/ids.ts';
+import { virtualServerId, type VirtualServerId } from '../desired/ids.ts';
+import { DestinationList } from '../diff/destination-list.ts';
 import { JUMPS } from '../desired/iptables-rules.ts';
 import { KUBE_IPVS_INTERFACE, OWNED_PREFIX } from '../desired/names.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from '../diff/observed.ts';
@@ -44,10 +45,9 @@ export function virtualServersOf(dump: readonly VirtualServerDump[], family: IpF
     const { key, scheduler, flags, timeout, netmask } = service;
     out.set(virtualServerId(key), {
       service: { key, scheduler, flags, timeout, netmask },
-      destinations: new Map(destinations.map((d) => [realServerId(d), {
-        family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
-        upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold,
-      }])),
+      // The read objects themselves (no copy: the dump is alive until here anyway); the mirror
+      // replaces them with the desired instances wherever they are equal.
+      destinations: DestinationList.sorted([...destinations]),
     });
   }
   return out;

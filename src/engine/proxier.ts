@@ -164,7 +164,7 @@ export class Proxier {
     const changes = family.index.takeChanges();
     if (full || family.mirror === undefined) {
       const observed = await observeKernel(this.options.kernel, family.config.family);
-      family.mirror = Mirror.from(observed);
+      family.mirror = Mirror.from(observed, (id) => family.index.virtualServer(id));
       return buildPlan({ config: family.config, desired: family.index, sets: family.sets, iptables: family.iptables, observed, changes: undefined });
     }
     return buildPlan({ config: family.config, desired: family.index, sets: family.sets, iptables: family.iptables, observed: family.mirror, changes });

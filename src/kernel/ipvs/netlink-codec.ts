@@ -200,19 +200,38 @@ export interface EncodedIpvsCommand {
   readonly context: ErrorContext;
 }
 
+const OPERATION_NAME: Record<IpvsOperation['op'], string> = {
+  addService: 'ipvs.addService', updateService: 'ipvs.updateService', deleteService: 'ipvs.deleteService',
+  addDestination: 'ipvs.addDestination', updateDestination: 'ipvs.updateDestination', deleteDestination: 'ipvs.deleteDestination',
+};
+
+/** What an operation's errors name: `ipvs.addDestination` on `TCP 10.96.0.1:80 -> 10.244.0.5:8080`. */
+export function operationContext(op: IpvsOperation): Ctx {
+  switch (op.op) {
+    case 'addService':
+    case 'updateService':
+      return { operation: OPERATION_NAME[op.op], object: describeVirtualServer(op.service.key) };
+    case 'deleteService':
+      return { operation: OPERATION_NAME[op.op], object: describeVirtualServer(op.key) };
+    case 'addDestination':
+    case 'updateDestination':
+    case 'deleteDestination':
+      return { operation: OPERATION_NAME[op.op], object: `${describeVirtualServer(op.service)} -> ${describeRealServer(op.destination)}` };
+  }
+}
+
 /** Validates and encodes one write. Throws ValidationError for a value the kernel must not see. */
 export function encodeOperation(op: IpvsOperation): EncodedIpvsCommand {
+  const ctx = operationContext(op);
   const w = new AttributeWriter();
   switch (op.op) {
     case 'addService':
     case 'updateService': {
-      const ctx = { operation: `ipvs.${op.op}`, object: describeVirtualServer(op.service.key) };
       const service = validateVirtualServer(op.service, ctx);
       w.nested(IpvsCmdAttr.SERVICE, (s) => writeService(s, service));
       return { cmd: op.op === 'addService' ? IpvsCmd.NEW_SERVICE : IpvsCmd.SET_SERVICE, attributes: w.toBuffer(), context: ctx };
     }
     case 'deleteService': {
-      const ctx = { operation: 'ipvs.deleteService', object: describeVirtualServer(op.key) };
       const key = validateServiceKey(op.key, ctx);
       w.nested(IpvsCmdAttr.SERVICE, (s) => writeServiceKey(s, key));
       return { cmd: IpvsCmd.DEL_SERVICE, attributes: w.toBuffer(), context: ctx };
@@ -220,7 +239,6 @@ export function encodeOperation(op: IpvsOperation): EncodedIpvsCommand {
     case 'addDestination':
     case 'updateDestination':
     case 'deleteDestination': {
-      const ctx = { operation: `ipvs.${op.op}`, object: `${describeVirtualServer(op.service)} -> ${describeRealServer(op.destination)}` };
       const key = validateServiceKey(op.service, ctx);
       w.nested(IpvsCmdAttr.SERVICE, (s) => writeServiceKey(s, key));
       if (op.op === 'deleteDestination') {

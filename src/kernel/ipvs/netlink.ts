@@ -2,10 +2,10 @@
  * The IPVS backend over generic netlink (family "IPVS", version 1): what ipvsadm and kube-proxy's
  * libipvs speak, without a process per change.
  *
- * - apply(): every operation is validated and encoded first (an invalid value rejects the call
- *   with its ValidationError and nothing is sent), then all go through one
- *   NetlinkSocket.batch (many messages per sendmsg, bounded replies in flight). The kernel applies
- *   IPVS writes one by one, so each operation has its own outcome.
+ * - apply(): every operation is validated first (an invalid value rejects the call with its
+ *   ValidationError and nothing is sent), then all go through one NetlinkSocket.batchFrom (many
+ *   messages per sendmsg, bounded replies in flight, each message encoded only when its datagram
+ *   is built). The kernel applies IPVS writes one by one, so each operation has its own outcome.
  * - dump(): ONE service dump, then the destination dumps pipelined over a small pool of sockets
  *   (the kernel runs one dump per socket at a time) instead of a GET per service (kubernetes PR 95881).
  * - A socket that failed (reply timeout, lost replies) is replaced on the next call.
@@ -14,11 +14,11 @@ import { Errno, KernelError, ProxierError, hasErrno } from '../../errors.ts';
 import { AttributeWriter } from '../netlink/attributes.ts';
 import { NETLINK_GENERIC } from '../netlink/constants.ts';
 import { decodeGenlAttributes, encodeGenl, resolveFamily } from '../netlink/genl.ts';
-import { NetlinkSocket, type NetlinkBatchMessage } from '../netlink/socket.ts';
+import { NetlinkSocket } from '../netlink/socket.ts';
 import { parseUint32 } from '../../validate/validate.ts';
 import {
   IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, IpvsCmdAttr, decodeDestination, decodeService, encodeOperation,
-  encodeServiceKeyAttributes, validateServiceKey,
+  encodeServiceKeyAttributes, operationContext, validateServiceKey,
 } from './netlink-codec.ts';
 import {
   describeVirtualServer,
@@ -79,13 +79,18 @@ class NetlinkIpvs implements Ipvs {
   }
 
   async apply(operations: readonly IpvsOperation[]): Promise<IpvsApplyResult> {
-    // Validate and encode everything first: an invalid value rejects the whole call with its
-    // ValidationError before a single message is sent (the shared Ipvs contract).
-    const messages: NetlinkBatchMessage[] = operations.map((operation) => {
-      const encoded = encodeOperation(operation);
-      return { type: this.#familyId, payload: this.#payload(encoded.cmd, encoded.attributes), context: encoded.context };
+    // Validate everything first: an invalid value rejects the whole call with its ValidationError
+    // before a single message is sent (the shared Ipvs contract). Encoding happens again per
+    // datagram as the socket sends it, so a cold sync's 110k messages are never all in memory.
+    for (const operation of operations) encodeOperation(operation);
+    const outcomes = await this.#socket(0).batchFrom({
+      length: operations.length,
+      message: (index) => {
+        const encoded = encodeOperation(operationAt(operations, index));
+        return { type: this.#familyId, payload: this.#payload(encoded.cmd, encoded.attributes) };
+      },
+      context: (index) => operationContext(operationAt(operations, index)),
     });
-    const outcomes = messages.length === 0 ? [] : await this.#socket(0).batch(messages);
     const failures: IpvsOperationFailure[] = [];
     outcomes.forEach((error, index) => {
       if (error !== undefined) failures.push({ index, operation: operations[index], error });
@@ -167,4 +172,10 @@ class NetlinkIpvs implements Ipvs {
     for (const socket of this.#sockets) socket?.close();
     return Promise.resolve();
   }
+}
+
+function operationAt(operations: readonly IpvsOperation[], index: number): IpvsOperation {
+  const operation = operations[index];
+  if (operation === undefined) throw new RangeError(`no IPVS operation ${index}`);
+  return operation;
 }

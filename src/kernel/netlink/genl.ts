@@ -23,9 +23,12 @@ export interface GenlMessage {
 }
 
 export function encodeGenl(cmd: number, version: number, attributes: Uint8Array = Buffer.alloc(0)): Buffer {
-  const out = Buffer.alloc(GENL_HDRLEN + attributes.length);
+  // allocUnsafe: small messages come from Node's shared pool instead of an ArrayBuffer each; every
+  // byte is written below.
+  const out = Buffer.allocUnsafe(GENL_HDRLEN + attributes.length);
   out.writeUInt8(cmd, 0);
   out.writeUInt8(version, 1);
+  out.writeUInt16LE(0, 2);
   out.set(attributes, GENL_HDRLEN);
   return out;
 }

@@ -15,17 +15,29 @@ export interface NetlinkMessage {
   readonly payload: Buffer;
 }
 
+export interface OutgoingMessage {
+  readonly type: number;
+  readonly flags: number;
+  readonly seq: number;
+  readonly pid?: number;
+  readonly payload: Uint8Array;
+}
+
 /** One message: header + payload + padding to 4 bytes. */
-export function encodeMessage(message: { type: number; flags: number; seq: number; pid?: number; payload: Uint8Array }): Buffer {
-  const length = NLMSG_HDRLEN + message.payload.length;
-  const out = Buffer.alloc(nlmsgAlign(length));
-  out.writeUInt32LE(length, 0);
-  out.writeUInt16LE(message.type, 4);
-  out.writeUInt16LE(message.flags, 6);
-  out.writeUInt32LE(message.seq >>> 0, 8);
-  out.writeUInt32LE((message.pid ?? 0) >>> 0, 12);
-  out.set(message.payload, NLMSG_HDRLEN);
+export function encodeMessage(message: OutgoingMessage): Buffer {
+  const out = Buffer.alloc(nlmsgAlign(NLMSG_HDRLEN + message.payload.length));
+  encodeMessageInto(out, 0, message);
   return out;
+}
+
+/** Writes one message at `offset` of a zero-filled buffer (the padding is left as it is). */
+export function encodeMessageInto(out: Buffer, offset: number, message: OutgoingMessage): void {
+  out.writeUInt32LE(NLMSG_HDRLEN + message.payload.length, offset);
+  out.writeUInt16LE(message.type, offset + 4);
+  out.writeUInt16LE(message.flags, offset + 6);
+  out.writeUInt32LE(message.seq >>> 0, offset + 8);
+  out.writeUInt32LE((message.pid ?? 0) >>> 0, offset + 12);
+  out.set(message.payload, offset + NLMSG_HDRLEN);
 }
 
 /** Every message of one received datagram. Throws ERR_NETLINK_MALFORMED on bad framing. */

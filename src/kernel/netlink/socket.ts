@@ -9,6 +9,8 @@
  *       multipart reply until NLMSG_DONE
  *   await socket.batch([{ type, flags?, payload, context }])  // many messages per sendmsg;
  *       resolves with one KernelError | undefined per message, in order
+ *   await socket.batchFrom({ length, message(i), context(i) }) // the same, but each message is
+ *       produced when its datagram is built, so a 100k-message batch is never in memory at once
  *   socket.close()
  *
  * `payload` is everything after struct nlmsghdr (e.g. struct ifinfomsg + attributes, or the genl
@@ -35,10 +37,10 @@
  */
 import { KernelError, ProxierError, TimeoutError, type ErrorContext } from '../../errors.ts';
 import { NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsgAlign, NLMSG_HDRLEN } from './constants.ts';
-import { encodeMessage, parseDonePayload, parseErrorPayload, parseMessages, type NetlinkMessage } from './message.ts';
+import { encodeMessageInto, parseDonePayload, parseErrorPayload, parseMessages, type NetlinkMessage } from './message.ts';
 import { RawNetlinkTransport, type NetlinkTransport } from './transport.ts';
 import {
-  DUMP_REPLY_RESERVE, MAX_DATAGRAM_BYTES, REQUEST_REPLY_RESERVE, datagramReserveLimit, planDatagrams, replyCapacity,
+  DUMP_REPLY_RESERVE, MAX_DATAGRAM_BYTES, REQUEST_REPLY_RESERVE, datagramReserveLimit, replyCapacity, replyReserve,
 } from './window.ts';
 
 export interface NetlinkRequest {
@@ -60,6 +62,18 @@ export interface NetlinkSocketOptions {
 
 export type BatchOutcome = KernelError | undefined;
 
+/**
+ * A batch whose messages are produced on demand: `message(i)` is called once per message, in
+ * order, when the datagram holding it is built (only the datagrams in flight are in memory);
+ * `context(i)` only for a message that failed. If `message` throws, the batch rejects with that
+ * error (datagrams already sent stay sent).
+ */
+export interface NetlinkBatchSource {
+  readonly length: number;
+  message(index: number): NetlinkRequest;
+  context(index: number): ErrorContext;
+}
+
 const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -69,14 +83,33 @@ interface WireMessage {
   readonly type: number;
   readonly flags: number;
   readonly payload: Uint8Array;
-  readonly context: ErrorContext;
 }
 
 interface Work {
   readonly kind: WorkKind;
-  readonly messages: readonly WireMessage[];
+  /** Emptied once encoded into the datagram: replies only need `count` and `contextOf`. */
+  messages: readonly WireMessage[];
+  readonly count: number;
   readonly reserve: number;
+  contextOf(index: number): ErrorContext;
   resolve(exchange: Exchange): void;
+  reject(error: Error): void;
+}
+
+/** A batch in the send queue: cut into datagrams one at a time, as the reply budget allows. */
+interface BatchStream {
+  readonly kind: 'stream';
+  readonly source: NetlinkBatchSource;
+  readonly outcomes: BatchOutcome[];
+  /** Next message to pull from the source. */
+  next: number;
+  /** A pulled message that did not fit in the previous datagram. */
+  carried: WireMessage | undefined;
+  /** The next datagram, built but not yet sent (the budget was full). */
+  ready: Work | undefined;
+  inFlight: number;
+  settled: boolean;
+  resolve(outcomes: BatchOutcome[]): void;
   reject(error: Error): void;
 }
 
@@ -94,7 +127,7 @@ export class NetlinkSocket {
   readonly #transport: NetlinkTransport;
   readonly #timeoutMs: number;
   readonly #capacity: number;
-  readonly #queue: Work[] = [];
+  readonly #queue: (Work | BatchStream)[] = [];
   readonly #pending = new Map<number, Exchange>();
   readonly #inFlight = new Set<Exchange>();
   #reserved = 0;
@@ -135,43 +168,49 @@ export class NetlinkSocket {
 
   request(message: NetlinkRequest, context: ErrorContext): Promise<Buffer[]> {
     const flags = NLM_F_REQUEST | NLM_F_ACK | (message.flags ?? 0);
-    return this.#submit('request', [{ type: message.type, flags, payload: message.payload, context }], REQUEST_REPLY_RESERVE)
+    return this.#submit('request', { type: message.type, flags, payload: message.payload }, context, REQUEST_REPLY_RESERVE)
       .then((exchange) => exchange.payloads);
   }
 
   dump(message: NetlinkRequest, context: ErrorContext): Promise<Buffer[]> {
     const flags = NLM_F_REQUEST | NLM_F_DUMP | (message.flags ?? 0);
-    return this.#submit('dump', [{ type: message.type, flags, payload: message.payload, context }], DUMP_REPLY_RESERVE)
+    return this.#submit('dump', { type: message.type, flags, payload: message.payload }, context, DUMP_REPLY_RESERVE)
       .then((exchange) => exchange.payloads);
   }
 
-  async batch(messages: readonly NetlinkBatchMessage[]): Promise<BatchOutcome[]> {
-    const sizes = messages.map((m) => nlmsgAlign(NLMSG_HDRLEN + m.payload.length));
-    const plans = planDatagrams(sizes, { maxDatagramBytes: MAX_DATAGRAM_BYTES, maxReserve: datagramReserveLimit(this.#capacity) });
-    const parts = await Promise.all(plans.map((plan) => {
-      const slice = messages.slice(plan.start, plan.end);
-      const wire = slice.map((m, i): WireMessage => ({
-        type: m.type,
-        flags: NLM_F_REQUEST | (m.flags ?? 0) | (i === slice.length - 1 ? NLM_F_ACK : 0),
-        payload: m.payload,
-        context: m.context,
-      }));
-      return this.#submit('datagram', wire, plan.reserve).then((exchange) => exchange.outcomes);
-    }));
-    return parts.flat();
+  batch(messages: readonly NetlinkBatchMessage[]): Promise<BatchOutcome[]> {
+    return this.batchFrom({ length: messages.length, message: (i) => messageAt(messages, i), context: (i) => messageAt(messages, i).context });
+  }
+
+  batchFrom(source: NetlinkBatchSource): Promise<BatchOutcome[]> {
+    return new Promise<BatchOutcome[]>((resolve, reject) => {
+      if (this.#failure !== undefined) {
+        reject(this.#closedError());
+        return;
+      }
+      if (source.length === 0) {
+        resolve([]);
+        return;
+      }
+      this.#queue.push({
+        kind: 'stream', source, outcomes: new Array<BatchOutcome>(source.length).fill(undefined), next: 0, carried: undefined,
+        ready: undefined, inFlight: 0, settled: false, resolve, reject,
+      });
+      this.#pump();
+    });
   }
 
   close(): void {
     this.#fail(new ProxierError('ERR_NETLINK_CLOSED', 'netlink socket closed', { operation: 'netlink.close' }));
   }
 
-  #submit(kind: WorkKind, messages: readonly WireMessage[], reserve: number): Promise<Exchange> {
+  #submit(kind: WorkKind, message: WireMessage, context: ErrorContext, reserve: number): Promise<Exchange> {
     return new Promise<Exchange>((resolve, reject) => {
       if (this.#failure !== undefined) {
         reject(this.#closedError());
         return;
       }
-      this.#queue.push({ kind, messages, reserve, resolve, reject });
+      this.#queue.push({ kind, messages: [message], count: 1, reserve, contextOf: () => context, resolve, reject });
       this.#pump();
     });
   }
@@ -183,15 +222,85 @@ export class NetlinkSocket {
   /** Sends queued work while its worst-case replies fit in the receive buffer. */
   #pump(): void {
     while (this.#failure === undefined) {
-      const work = this.#queue[0];
-      if (work === undefined) break;
+      const head = this.#queue[0];
+      if (head === undefined) break;
+      const work = head.kind === 'stream' ? this.#nextDatagram(head) : head;
+      if (work === undefined) {
+        this.#queue.shift(); // a stream with nothing left to send
+        continue;
+      }
       if (work.kind === 'dump' && this.#dumpRunning) break;
       // An item larger than the whole budget still goes out, alone.
       if (this.#inFlight.size > 0 && this.#reserved + work.reserve > this.#capacity) break;
-      this.#queue.shift();
+      if (head.kind === 'stream') head.ready = undefined;
+      else this.#queue.shift();
       this.#send(work);
     }
     if (this.#failure === undefined) this.#transport.setActive(this.#inFlight.size > 0 || this.#queue.length > 0);
+  }
+
+  /**
+   * The stream's next datagram (built once, kept until sent), or undefined when it has no more.
+   * Cut greedily like planDatagrams: within MAX_DATAGRAM_BYTES and half the reply budget; ACK on
+   * the last message only.
+   */
+  #nextDatagram(stream: BatchStream): Work | undefined {
+    if (stream.ready !== undefined || stream.settled) return stream.ready;
+    const limit = datagramReserveLimit(this.#capacity);
+    const start = stream.next - (stream.carried === undefined ? 0 : 1);
+    const messages: WireMessage[] = [];
+    let bytes = 0;
+    let reserve = 0;
+    try {
+      for (;;) {
+        const message = stream.carried ?? this.#pull(stream);
+        if (message === undefined) break;
+        stream.carried = undefined;
+        const size = nlmsgAlign(NLMSG_HDRLEN + message.payload.length);
+        const cost = replyReserve(size);
+        if (messages.length > 0 && (bytes + size > MAX_DATAGRAM_BYTES || reserve + cost > limit)) {
+          stream.carried = message;
+          break;
+        }
+        messages.push(message);
+        bytes += size;
+        reserve += cost;
+      }
+    } catch (error) {
+      this.#settleStream(stream, error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    }
+    const last = messages.at(-1);
+    if (last === undefined) return undefined;
+    messages[messages.length - 1] = { ...last, flags: last.flags | NLM_F_ACK };
+    stream.inFlight += 1;
+    stream.ready = {
+      kind: 'datagram', messages, count: messages.length, reserve,
+      contextOf: (i) => stream.source.context(start + i),
+      resolve: (exchange) => {
+        stream.inFlight -= 1;
+        exchange.outcomes.forEach((outcome, i) => { stream.outcomes[start + i] = outcome; });
+        if (stream.inFlight === 0 && stream.next === stream.source.length && stream.carried === undefined) this.#settleStream(stream, undefined);
+      },
+      reject: (error) => { this.#settleStream(stream, error); },
+    };
+    return stream.ready;
+  }
+
+  #pull(stream: BatchStream): WireMessage | undefined {
+    if (stream.next >= stream.source.length) return undefined;
+    const m = stream.source.message(stream.next);
+    stream.next += 1;
+    return { type: m.type, flags: NLM_F_REQUEST | (m.flags ?? 0), payload: m.payload };
+  }
+
+  #settleStream(stream: BatchStream, error: Error | undefined): void {
+    if (stream.settled) return;
+    stream.settled = true;
+    stream.ready = undefined;
+    stream.carried = undefined;
+    if (error === undefined) stream.resolve(stream.outcomes);
+    else stream.reject(error);
   }
 
   #nextSeq(): number {
@@ -201,26 +310,40 @@ export class NetlinkSocket {
 
   #send(work: Work): void {
     const firstSeq = (this.#seq + 1) >>> 0;
-    const encoded = work.messages.map((m) => encodeMessage({ type: m.type, flags: m.flags, seq: this.#nextSeq(), payload: m.payload }));
+    const datagram = this.#encode(work.messages);
+    work.messages = [];
     const exchange: Exchange = {
       work,
       firstSeq,
       lastSeq: this.#seq,
       payloads: [],
-      outcomes: work.messages.map(() => undefined),
+      outcomes: new Array<BatchOutcome>(work.count).fill(undefined),
       timer: undefined,
       done: false,
     };
-    for (let i = 0; i < work.messages.length; i++) this.#pending.set((firstSeq + i) >>> 0, exchange);
+    for (let i = 0; i < work.count; i++) this.#pending.set((firstSeq + i) >>> 0, exchange);
     this.#inFlight.add(exchange);
     this.#reserved += work.reserve;
     if (work.kind === 'dump') this.#dumpRunning = true;
     this.#arm(exchange);
     try {
-      this.#transport.send(Buffer.concat(encoded), (errno) => this.#guard(() => this.#onSent(exchange, errno)));
+      this.#transport.send(datagram, (errno) => this.#guard(() => this.#onSent(exchange, errno)));
     } catch (cause) {
       this.#fail(new ProxierError('ERR_NETLINK_SEND', 'netlink send failed', { operation: 'netlink.send', cause }));
     }
+  }
+
+  /** The messages as one datagram, numbered from the next sequence number (one allocation). */
+  #encode(messages: readonly WireMessage[]): Buffer {
+    let total = 0;
+    for (const m of messages) total += nlmsgAlign(NLMSG_HDRLEN + m.payload.length);
+    const out = Buffer.alloc(total);
+    let offset = 0;
+    for (const m of messages) {
+      encodeMessageInto(out, offset, { type: m.type, flags: m.flags, seq: this.#nextSeq(), payload: m.payload });
+      offset += nlmsgAlign(NLMSG_HDRLEN + m.payload.length);
+    }
+    return out;
   }
 
   #arm(exchange: Exchange): void {
@@ -231,7 +354,7 @@ export class NetlinkSocket {
   #onSent(exchange: Exchange, errno: number | undefined): void {
     if (errno === undefined || exchange.done) return;
     // sendmsg failed before the kernel looked at any message: each one failed with that errno.
-    const error = (i: number): KernelError => new KernelError(errno, exchange.work.messages[i]?.context ?? { operation: 'netlink.send' });
+    const error = (i: number): KernelError => new KernelError(errno, exchange.work.contextOf(i));
     if (exchange.work.kind === 'datagram') {
       for (let i = 0; i < exchange.outcomes.length; i++) exchange.outcomes[i] = error(i);
       this.#finish(exchange, undefined);
@@ -242,7 +365,7 @@ export class NetlinkSocket {
 
   #onTimeout(exchange: Exchange): void {
     if (exchange.done) return;
-    const context = exchange.work.messages[exchange.work.messages.length - 1]?.context ?? { operation: 'netlink.request' };
+    const context = exchange.work.contextOf(exchange.work.count - 1);
     const timeout = new TimeoutError(context, this.#timeoutMs);
     // A missing reply means the sequence/budget bookkeeping can no longer be trusted: fail the socket
     // (before anything else is sent), the timed-out request with the TimeoutError itself.
@@ -291,10 +414,9 @@ export class NetlinkSocket {
   #dispatch(exchange: Exchange, message: NetlinkMessage): void {
     const kind = exchange.work.kind;
     const index = (message.seq - exchange.firstSeq) >>> 0;
-    const context = exchange.work.messages[index]?.context ?? { operation: 'netlink.request' };
     if (message.type === NLMSG_ERROR) {
       const { errno } = parseErrorPayload(message.payload);
-      const error = errno === 0 ? undefined : new KernelError(errno, context);
+      const error = errno === 0 ? undefined : new KernelError(errno, exchange.work.contextOf(index));
       if (kind === 'datagram') {
         exchange.outcomes[index] = error;
         if (message.seq === exchange.lastSeq) this.#finish(exchange, undefined);
@@ -305,7 +427,7 @@ export class NetlinkSocket {
     }
     if (message.type === NLMSG_DONE && kind === 'dump') {
       const { errno } = parseDonePayload(message.payload);
-      this.#finish(exchange, errno === 0 ? undefined : new KernelError(errno, context));
+      this.#finish(exchange, errno === 0 ? undefined : new KernelError(errno, exchange.work.contextOf(index)));
       return;
     }
     if (kind === 'datagram') return; // a batch expects only ACKs/errors
@@ -317,7 +439,7 @@ export class NetlinkSocket {
     if (exchange.done) return;
     exchange.done = true;
     if (exchange.timer !== undefined) clearTimeout(exchange.timer);
-    const count = exchange.work.messages.length;
+    const count = exchange.work.count;
     for (let i = 0; i < count; i++) this.#pending.delete((exchange.firstSeq + i) >>> 0);
     this.#inFlight.delete(exchange);
     this.#reserved -= exchange.work.reserve;
@@ -359,4 +481,10 @@ export class NetlinkSocket {
       }
     }
   }
+}
+
+function messageAt(messages: readonly NetlinkBatchMessage[], index: number): NetlinkBatchMessage {
+  const m = messages[index];
+  if (m === undefined) throw new RangeError(`no batch message ${index}`);
+  return m;
 }
