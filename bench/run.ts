@@ -6,6 +6,7 @@
  * state that does not match); a missed target is a result, reported as MISS.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { DAEMON_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs } from './args.ts';
 import type { BaselineResult } from './baseline.ts';
@@ -48,7 +49,9 @@ function runPhase(name: 'baseline' | 'engine'): unknown {
   namespaces.push(netns);
   // Without lo up the namespace has no local routing table and IPVS refuses every destination.
   execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
-  const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, process.execPath, phaseScript, name, ...flags], {
+  // The engine runs with the daemon's own V8 flags (bin/ipvs-proxier.js), so it is measured as shipped.
+  const nodeFlags = name === 'engine' ? DAEMON_NODE_FLAGS : [];
+  const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, process.execPath, ...nodeFlags, phaseScript, name, ...flags], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 * 1024 * 1024,
   });
   if (r.error !== undefined) throw r.error;

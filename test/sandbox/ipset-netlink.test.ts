@@ -138,11 +138,12 @@ void describe('ipset member changes over netlink (real kernel)', () => {
     }
   });
 
-  void it('the hybrid sends any transaction with a create, flush, swap or destroy through one ipset restore', async () => {
+  void it('the hybrid: creates, flushes, swaps and destroys through one ipset restore; members after leading creates over netlink', async () => {
     destroySets();
     processes = 0;
-    await hybrid.apply(new IpsetTransaction().create(S.ipvsIps).add(S.ipvsIps, '10.96.0.1'));
-    assert.equal(processes, 1);
+    await hybrid.apply(new IpsetTransaction().create(S.ipvsIps).add(S.ipvsIps, '10.96.0.1').add(S.ipvsIps, '10.96.0.2'));
+    assert.equal(processes, 1, 'one restore for the create, the members over netlink');
+    assert.deepEqual(saved().get(S.ipvsIps.name), ['10.96.0.1', '10.96.0.2']);
     await hybrid.apply(new IpsetTransaction().replaceMembers(S.ipvsIps, ['10.96.0.7', '10.96.0.8']));
     assert.equal(processes, 2);
     await hybrid.apply(new IpsetTransaction().add(S.ipvsIps, '10.96.0.9').del(S.ipvsIps, '10.96.0.7'));
