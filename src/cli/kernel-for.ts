@@ -8,6 +8,7 @@ import { openKernel } from '../kernel/open.ts';
 export async function kernelFor(settings: Settings, logger: Logger): Promise<{ kernel: Kernel; close: () => Promise<void> }> {
   try {
     const kernel = await openKernel({ ipvsBackend: settings.ipvsBackend, iptablesBackend: settings.iptablesBackend });
+    logger.info({ backend: kernel.iptablesBackend.backend, reason: kernel.iptablesBackend.reason }, 'iptables backend');
     if (!settings.dryRun) return { kernel, close: () => kernel.close() };
     try {
       await Promise.all([kernel.ipvs.listServices(), kernel.ipset.listNames(), kernel.iptables.save(4, 'nat')]);

@@ -82,7 +82,7 @@ export function buildCommand(writeErr: (text: string) => void = (text) => proces
     .option('--once', 'sync once and exit', false)
     .option('--cleanup', 'remove every kernel object ipvs-proxier owns (and nothing else), then exit', false)
     .addOption(new Option('--ipvs-backend <backend>', 'how IPVS is programmed').choices(['netlink', 'ipvsadm']).default('netlink'))
-    .addOption(new Option('--iptables-backend <backend>', 'iptables binaries to use (default: $IPVS_PROXIER_IPTABLES_BACKEND, else nft)').choices(['legacy', 'nft']))
+    .addOption(new Option('--iptables-backend <backend>', 'iptables binaries to use (default: $IPVS_PROXIER_IPTABLES_BACKEND, else detected from the node\'s rules)').choices(['legacy', 'nft']))
     .addOption(new Option('--ip-families <list>', 'IP families to serve: 4, 6 or 4,6 (default: those of --cluster-cidr, else 4)').argParser(familiesParser));
   for (const [flags, help, path] of CONFIG_FLAGS) command.addOption(new Option(flags, help).argParser(flagParser(path)));
   return command.exitOverride().configureOutput({ writeErr });

@@ -10,6 +10,8 @@ import { NetlinkIpsetMembers } from './ipset/netlink.ts';
 import { RestoreIpset } from './ipset/restore.ts';
 import { ToolIptables } from './iptables/iptables.ts';
 import type { IptablesBackend } from './iptables/types.ts';
+import { BACKEND_ENV, resolveBackend } from './iptables/backend.ts';
+import { detectBackend, type DetectedBackend } from './iptables/detect.ts';
 import { IpvsadmIpvs } from './ipvs/ipvsadm.ts';
 import { openNetlinkIpvs } from './ipvs/netlink.ts';
 import type { Ipvs } from './ipvs/types.ts';
@@ -28,11 +30,14 @@ export interface OpenKernelOptions {
 }
 
 export interface OpenKernel extends Kernel {
+  /** The iptables backend in use, and why (flag, environment, or detected from the node's rules). */
+  readonly iptablesBackend: DetectedBackend;
   close(): Promise<void>;
 }
 
 export async function openKernel(options: OpenKernelOptions = {}): Promise<OpenKernel> {
   const runner = options.runner ?? new ExecaRunner();
+  const iptablesBackend = await chooseIptablesBackend(options.iptablesBackend, runner);
   const ipvs: Ipvs = options.ipvsBackend === 'ipvsadm' ? new IpvsadmIpvs(runner) : await openNetlinkIpvs();
   let links: RtnetlinkLinks;
   try {
@@ -48,11 +53,19 @@ export async function openKernel(options: OpenKernelOptions = {}): Promise<OpenK
     ipvs,
     links,
     ipset: ipset ?? restore,
-    iptables: new ToolIptables(runner, { backend: options.iptablesBackend }),
+    iptablesBackend,
+    iptables: new ToolIptables(runner, { backend: iptablesBackend.backend }),
     sysctl: new ProcSysctl(),
     close: async () => {
       ipset?.close();
       await Promise.allSettled([ipvs.close(), links.close()]);
     },
   };
+}
+
+/** The flag, else $IPVS_PROXIER_IPTABLES_BACKEND, else what the node already uses. */
+async function chooseIptablesBackend(option: IptablesBackend | undefined, runner: CommandRunner): Promise<DetectedBackend> {
+  if (option !== undefined) return { backend: option, reason: '--iptables-backend' };
+  if (process.env[BACKEND_ENV] !== undefined) return { backend: resolveBackend(undefined), reason: `$${BACKEND_ENV}` };
+  return detectBackend(runner);
 }
