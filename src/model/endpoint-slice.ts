@@ -6,8 +6,8 @@ import { ValidationError } from '../errors.ts';
 import { parseAddress, parsePort, parseProtocol, type Ctx, type IpFamily } from '../validate/validate.ts';
 import { list, objectName, oneOf, optionalBoolean, optionalString, record, type Json } from './object-fields.ts';
 import { intern, internOptional } from './intern.ts';
-import type { ParseResult } from './parse-result.ts';
-import { describeObject } from './service.ts';
+import { parseGuarded, type ParseResult } from './parse-result.ts';
+import { describeObject } from './object-fields.ts';
 import type { Endpoint, EndpointSliceInfo } from './types.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -15,13 +15,7 @@ export const LAST_CHANGE_TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last
 
 export function parseEndpointSlice(object: Json, origin?: string): ParseResult<EndpointSliceInfo> {
   const described = describeObject('EndpointSlice', object);
-  const ctx: Ctx = { operation: 'parse EndpointSlice', object: origin ? `${described} (${origin})` : described };
-  try {
-    return parseOrThrow(object, ctx);
-  } catch (error) {
-    if (error instanceof ValidationError) return { kind: 'invalid', error };
-    throw error;
-  }
+  return parseGuarded({ operation: 'parse EndpointSlice', object: origin ? `${described} (${origin})` : described }, (ctx) => parseOrThrow(object, ctx));
 }
 
 function parseOrThrow(object: Json, ctx: Ctx): ParseResult<EndpointSliceInfo> {

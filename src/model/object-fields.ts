@@ -60,3 +60,12 @@ export function objectName(value: Json, field: string, ctx: Ctx, subdomain = fal
   }
   return value;
 }
+
+/** `Kind namespace/name` for messages, from whatever metadata the object has. */
+export function describeObject(kind: string, object: Json): string {
+  const metadata = typeof object === 'object' && object !== null && 'metadata' in object ? object.metadata : undefined;
+  const m = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : {};
+  const ns = typeof m['namespace'] === 'string' ? m['namespace'] : 'default';
+  const name = typeof m['name'] === 'string' ? m['name'] : '<unnamed>';
+  return `${kind} ${ns}/${name}`;
+}

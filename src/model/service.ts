@@ -6,9 +6,9 @@
 import { ValidationError } from '../errors.ts';
 import { parseAddress, parseCidr, parsePort, parseProtocol, type Ctx, type IpFamily } from '../validate/validate.ts';
 import {
-  integerInRange, list, objectName, oneOf, optionalString, record, type Json,
+  describeObject, integerInRange, list, objectName, oneOf, optionalString, record, type Json,
 } from './object-fields.ts';
-import type { ParseResult } from './parse-result.ts';
+import { parseGuarded, type ParseResult } from './parse-result.ts';
 import type {
   LoadBalancerIngress, Service, ServicePort, ServiceType, SessionAffinity, TrafficPolicy,
 } from './types.ts';
@@ -19,23 +19,9 @@ const MAX_AFFINITY_TIMEOUT_SECONDS = 86_400;
 const SERVICE_TYPES: readonly (ServiceType | 'ExternalName')[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const POLICIES: readonly TrafficPolicy[] = ['Cluster', 'Local'];
 
-export function describeObject(kind: string, object: Json): string {
-  const metadata = typeof object === 'object' && object !== null && 'metadata' in object ? object.metadata : undefined;
-  const m = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : {};
-  const ns = typeof m['namespace'] === 'string' ? m['namespace'] : 'default';
-  const name = typeof m['name'] === 'string' ? m['name'] : '<unnamed>';
-  return `${kind} ${ns}/${name}`;
-}
-
 export function parseService(object: Json, origin?: string): ParseResult<Service> {
   const described = describeObject('Service', object);
-  const ctx: Ctx = { operation: 'parse Service', object: origin ? `${described} (${origin})` : described };
-  try {
-    return parseServiceOrThrow(object, ctx);
-  } catch (error) {
-    if (error instanceof ValidationError) return { kind: 'invalid', error };
-    throw error;
-  }
+  return parseGuarded({ operation: 'parse Service', object: origin ? `${described} (${origin})` : described }, (ctx) => parseServiceOrThrow(object, ctx));
 }
 
 function parseServiceOrThrow(object: Json, ctx: Ctx): ParseResult<Service> {

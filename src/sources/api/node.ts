@@ -7,7 +7,7 @@
  */
 import { ValidationError } from '../../errors.ts';
 import { list, objectName, optionalString, record, type Json } from '../../model/object-fields.ts';
-import type { ParseResult } from '../../model/parse-result.ts';
+import { parseGuarded, type ParseResult } from '../../model/parse-result.ts';
 import { parseAddress, parseCidr, type Ctx, type IpFamily } from '../../validate/validate.ts';
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -28,13 +28,7 @@ export interface NodeInfo {
 
 export function parseNode(object: Json): ParseResult<NodeInfo> {
   const name = isName(object);
-  const ctx: Ctx = { operation: 'parse Node', object: `Node ${name ?? '<unnamed>'}` };
-  try {
-    return { kind: 'ok', value: parseOrThrow(object, ctx) };
-  } catch (error) {
-    if (error instanceof ValidationError) return { kind: 'invalid', error };
-    throw error;
-  }
+  return parseGuarded({ operation: 'parse Node', object: `Node ${name ?? '<unnamed>'}` }, (ctx) => ({ kind: 'ok', value: parseOrThrow(object, ctx) }));
 }
 
 /** Upstream's node eligibility for load-balancer traffic: not being deleted, not being scaled away. */

@@ -13,7 +13,8 @@ import { parseAllDocuments } from 'yaml';
 import type { ProxierError } from '../../errors.ts';
 import { ValidationError } from '../../errors.ts';
 import { parseEndpointSlice } from '../../model/endpoint-slice.ts';
-import { parseService, describeObject } from '../../model/service.ts';
+import { parseService } from '../../model/service.ts';
+import { describeObject } from '../../model/object-fields.ts';
 import type { EndpointSliceInfo, Service } from '../../model/types.ts';
 import { isRecord, type Json } from '../../model/object-fields.ts';
 
