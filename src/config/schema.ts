@@ -104,7 +104,7 @@ export const FIELDS: Readonly<Record<string, FieldSpec>> = {
   'detectLocal.interfaceNamePrefix': f('string'),
   clusterCIDR: f('string', true),
 
-  // Parsed and validated; NodePort services are not implemented yet.
+  // Parsed and validated. This release programs ClusterIPs only (NodePort comes with the Service types work), so it is not acted on.
   nodePortAddresses: f('stringList', false, ['all']),
 
   oomScoreAdj: f('int32', false, -999),

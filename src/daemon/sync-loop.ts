@@ -23,6 +23,8 @@ export interface SyncLoopOptions {
 export class SyncLoop {
   private readonly o: SyncLoopOptions;
   private readonly runner: BoundedFrequencyRunner;
+  /** Services already warned about, so a busy service does not flood the log. */
+  private readonly warnedPartial = new Set<string>();
 
   constructor(options: SyncLoopOptions) {
     this.o = options;
@@ -44,6 +46,16 @@ export class SyncLoop {
   serviceChanged(previous: Service | undefined, current: Service | undefined): void {
     this.o.proxier.onServiceUpdate(previous, current);
     this.o.observer?.serviceChanged();
+    if (current !== undefined) this.warnIfPartiallyServed(current);
+  }
+
+  /** This release programs ClusterIPs only: say so once per service instead of failing silently. */
+  private warnIfPartiallyServed(service: Service): void {
+    const unserved = unservedFeatures(service);
+    const name = `${service.namespace}/${service.name}`;
+    if (unserved.length === 0 || this.warnedPartial.has(name)) return;
+    this.warnedPartial.add(name);
+    this.o.logger.warn({ service: name, unserved }, 'only the ClusterIP of this service is programmed; NodePort, externalIPs and LoadBalancer IPs are not supported yet');
   }
 
   endpointSliceChanged(previous: EndpointSliceInfo | undefined, current: EndpointSliceInfo | undefined): void {
@@ -69,4 +81,12 @@ export class SyncLoop {
   stop(): Promise<void> {
     return this.runner.stop();
   }
+}
+
+export function unservedFeatures(service: Service): string[] {
+  const out: string[] = [];
+  if (service.ports.some((p) => p.nodePort > 0)) out.push('nodePort');
+  if (service.externalIPs.length > 0) out.push('externalIPs');
+  if (service.loadBalancerIngress.length > 0) out.push('loadBalancer ingress');
+  return out;
 }

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { SyncLoop } from '../../../src/daemon/sync-loop.ts';
+import { Proxier } from '../../../src/engine/proxier.ts';
+import { createFakeKernel } from '../../../src/kernel/fake-kernel.ts';
+import { parseService } from '../../../src/model/service.ts';
+import type { Service } from '../../../src/model/types.ts';
+import { familyConfig } from '../../helpers/objects.ts';
+
+function nodePortService(): Service {
+  const r = parseService({
+    kind: 'Service', metadata: { name: 'web', namespace: 'shop' },
+    spec: { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ port: 80, nodePort: 30080 }], externalIPs: ['192.0.2.7'] },
+  });
+  assert.equal(r.kind, 'ok');
+  return (r as { value: Service }).value;
+}
+
+test('a service with parts this release does not program is named once in a warning', () => {
+  const lines: { level: number; msg: string; service?: string; unserved?: string[] }[] = [];
+  const logger = pino({ level: 'info' }, { write: (text: string) => { lines.push(JSON.parse(text) as (typeof lines)[number]); } });
+  const proxier = new Proxier({ kernel: createFakeKernel(), families: [familyConfig()], logger: pino({ level: 'silent' }) });
+  const loop = new SyncLoop({ proxier, logger, minSyncPeriodMs: 0, syncPeriodMs: 30_000 });
+  const svc = nodePortService();
+  loop.serviceChanged(undefined, svc);
+  loop.serviceChanged(svc, svc);
+  const warnings = lines.filter((l) => l.level === 40);
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]?.service, 'shop/web');
+  assert.deepEqual(warnings[0]?.unserved, ['nodePort', 'externalIPs']);
+  assert.equal(proxier.pendingChanges, 1, 'the ClusterIP part is still programmed');
+});
