@@ -5,17 +5,12 @@
  * validated once, for flags and file alike, in src/config/resolve.ts.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { decodeConfig } from '../config/decode.ts';
 import { ConfigError } from '../config/errors.ts';
 import { resolveSettings, type ExtraOptions, type FlagValue, type Resolved } from '../config/resolve.ts';
 import { FIELDS, type FieldType } from '../config/schema.ts';
-import type { Settings } from '../config/settings.ts';
 import type { IpFamily } from '../validate/validate.ts';
 import { goDurationMs } from './duration.ts';
-
-/** The settings main.ts runs with (kept under its old name). */
-export type CliSettings = Settings;
 
 /** Go's strconv.ParseBool spellings, so `--masquerade-all=false` works as in kube-proxy. */
 export function parseBool(value: string): boolean {
@@ -86,19 +81,6 @@ export function buildCommand(writeErr: (text: string) => void = (text) => proces
     .addOption(new Option('--ip-families <list>', 'IP families to serve: 4, 6 or 4,6 (default: those of --cluster-cidr, else 4)').argParser(familiesParser));
   for (const [flags, help, path] of CONFIG_FLAGS) command.addOption(new Option(flags, help).argParser(flagParser(path)));
   return command.exitOverride().configureOutput({ writeErr });
-}
-
-/** Settings from a parsed command; reads `--config` synchronously. Throws ConfigError. */
-export function settingsFrom(command: Command): Settings {
-  const path = command.opts<{ config?: string }>().config;
-  if (path === undefined) return resolveCommand(command, undefined).settings;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw ConfigError.unreadable(path, error);
-  }
-  return resolveCommand(command, readConfigFile(path, text)).settings;
 }
 
 /** Merges a parsed command with the decoded config file (when there is one). Throws ConfigError. */

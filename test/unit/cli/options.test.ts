@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ValidationError } from '../../../src/errors.ts';
 import { formatDuration, goDurationMs, parseDuration } from '../../../src/cli/duration.ts';
-import { parseBool, type CliSettings } from '../../../src/cli/options.ts';
+import { parseBool } from '../../../src/cli/options.ts';
+import type { Settings } from '../../../src/config/settings.ts';
 import { run } from '../config/run.ts';
 
 describe('CLI flags: good values', () => {
@@ -24,7 +25,7 @@ describe('CLI flags: good values', () => {
     });
   });
 
-  const cases: { argv: string[]; expect: Partial<CliSettings>; ignored?: string[] }[] = [
+  const cases: { argv: string[]; expect: Partial<Settings>; ignored?: string[] }[] = [
     { argv: ['--masquerade-all'], expect: { masqueradeAll: true } },
     { argv: ['--masquerade-all=false'], expect: { masqueradeAll: false } },
     { argv: ['--masquerade-all=true'], expect: { masqueradeAll: true } },
@@ -75,7 +76,7 @@ describe('CLI flags: good values', () => {
     it(c.argv.join(' '), async () => {
       const { loaded, printed } = await run(c.argv);
       assert.equal(printed, undefined);
-      for (const [key, value] of Object.entries(c.expect)) assert.deepEqual(loaded?.settings[key as keyof CliSettings], value, key);
+      for (const [key, value] of Object.entries(c.expect)) assert.deepEqual(loaded?.settings[key as keyof Settings], value, key);
       assert.deepEqual(loaded?.ignoredFields, c.ignored ?? []);
     });
   }

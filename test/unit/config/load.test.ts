@@ -2,10 +2,10 @@
 // and every bad value fails with one line naming the field path and the file.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadSettings } from '../../../src/config/load.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCommand, settingsFrom } from '../../../src/cli/options.ts';
 import type { Settings } from '../../../src/config/settings.ts';
 import { HEADER, run } from './run.ts';
 
@@ -76,11 +76,12 @@ logging: {verbosity: 3}
     assert.equal(settings.strictARP, true);
   });
 
-  it('settingsFrom (synchronous) reads the same file the same way', async () => {
+  it('reads a real file from disk the same way as injected text', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'kp-')), 'config.conf');
     writeFileSync(path, KUBEADM);
-    const viaLoad = await settingsOf([`--config=${path}`, '--masquerade-all'], KUBEADM);
-    assert.deepEqual(settingsFrom(buildCommand().parse([`--config=${path}`, '--masquerade-all'], { from: 'user' })), viaLoad.settings);
+    const viaInjected = await settingsOf([`--config=${path}`, '--masquerade-all'], KUBEADM);
+    const fromDisk = await loadSettings([`--config=${path}`, '--masquerade-all']);
+    assert.deepEqual(fromDisk.settings, viaInjected.settings);
   });
 });
 
