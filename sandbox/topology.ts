@@ -53,11 +53,12 @@ export function inPod(pod: string, command: string, ...args: string[]): string {
   return tool('ip', 'netns', 'exec', pod, command, ...args);
 }
 
+// Listens on :: with ipv6Only off, so one server answers IPv4 and IPv6 clients.
 const SERVER_SOURCE = `
 const http = require('node:http');
 const [name, port] = process.argv.slice(1);
 http.createServer((req, res) => { res.setHeader('connection', 'close'); res.end(name + '\\n'); })
-  .listen(Number(port), '0.0.0.0', () => process.stdout.write('ready\\n'));
+  .listen({ port: Number(port), host: '::', ipv6Only: false }, () => process.stdout.write('ready\\n'));
 `;
 
 /** Starts an HTTP server in the pod that answers every request with the pod's name. */
