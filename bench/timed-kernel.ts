@@ -1,7 +1,7 @@
 /**
  * A Kernel whose every async subsystem call is timed, so a sync's time splits into kernel I/O per
  * subsystem method (ipvs.apply, links.changeAddresses, ipset.apply, …) and engine compute (the
- * rest). Calls that the engine issues concurrently (observeKernel's reads) overlap in wall time.
+ * rest). Calls that the engine issues concurrently (the full sync's kernel reads) overlap in wall time.
  */
 import type { Kernel } from '../src/kernel/kernel.ts';
 

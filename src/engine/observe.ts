@@ -7,6 +7,8 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { IptablesState, JumpRule, TableState } from '../kernel/iptables/types.ts';
 import { jumpArgs } from '../kernel/iptables/rule.ts';
 import type { VirtualServerDump } from '../kernel/ipvs/types.ts';
+import type { IpsetSetState } from '../kernel/ipset/types.ts';
+import type { InterfaceAddress } from '../kernel/link/types.ts';
 import { virtualServerId, type VirtualServerId } from '../desired/ids.ts';
 import { DestinationList } from '../diff/destination-list.ts';
 import { JUMPS } from '../desired/iptables-rules.ts';
@@ -14,19 +16,32 @@ import { KUBE_IPVS_INTERFACE, OWNED_PREFIX } from '../desired/names.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from '../diff/observed.ts';
 import type { IpFamily } from '../validate/validate.ts';
 
-export async function observeKernel(kernel: Kernel, family: IpFamily): Promise<ObservedState> {
-  const [link, dump, sets, iptables] = await Promise.all([
-    kernel.links.getLink(KUBE_IPVS_INTERFACE),
-    kernel.ipvs.dump(),
-    kernel.ipset.list(),
-    kernel.iptables.save(family),
-  ]);
+/**
+ * What one full sync reads once and every family shares: the link, its addresses, the IPVS table
+ * and the ipsets (a dual-stack node would otherwise dump 100k destinations twice). `linkExists`
+ * is updated when a family's plan creates kube-ipvs0, so the next family does not plan it again.
+ */
+export interface KernelSnapshot {
+  linkExists: boolean;
+  readonly addresses: readonly InterfaceAddress[];
+  readonly dump: readonly VirtualServerDump[];
+  readonly sets: readonly IpsetSetState[];
+}
+
+export async function readKernelSnapshot(kernel: Kernel): Promise<KernelSnapshot> {
+  const [link, dump, sets] = await Promise.all([kernel.links.getLink(KUBE_IPVS_INTERFACE), kernel.ipvs.dump(), kernel.ipset.list()]);
   const addresses = link === undefined ? [] : await kernel.links.listAddresses(KUBE_IPVS_INTERFACE);
+  return { linkExists: link !== undefined, addresses, dump, sets };
+}
+
+/** One family's view: the shared snapshot plus that family's iptables (a separate tool per family). */
+export async function observeFamily(kernel: Kernel, snapshot: KernelSnapshot, family: IpFamily): Promise<ObservedState> {
+  const iptables = await kernel.iptables.save(family);
   return {
-    linkExists: link !== undefined,
-    addresses: new Set(addresses.filter((a) => a.family === family).map((a) => a.address)),
-    virtualServers: virtualServersOf(dump, family),
-    sets: new Map(sets.filter((s) => isOwnedSet(s.name, family)).map((s) => [s.name, new Set(s.members)])),
+    linkExists: snapshot.linkExists,
+    addresses: new Set(snapshot.addresses.filter((a) => a.family === family).map((a) => a.address)),
+    virtualServers: virtualServersOf(snapshot.dump, family),
+    sets: new Map(snapshot.sets.filter((s) => isOwnedSet(s.name, family)).map((s) => [s.name, new Set(s.members)])),
     chains: ownedChains(iptables),
     jumps: presentJumps(iptables, JUMPS),
   };

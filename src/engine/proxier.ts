@@ -22,7 +22,7 @@ import { applyPlan, asProxierError, type PlanFailure } from '../plan/apply.ts';
 import { isEmptyPlan, type Plan } from '../plan/plan.ts';
 import { ServiceCache, sliceKey } from '../tracking/service-cache.ts';
 import { Mirror } from './mirror.ts';
-import { observeKernel } from './observe.ts';
+import { observeFamily, readKernelSnapshot, type KernelSnapshot } from './observe.ts';
 import { ensureSysctls } from './sysctls.ts';
 import type { DesiredSysctl } from '../desired/sysctls.ts';
 import type { IpFamily } from '../validate/validate.ts';
@@ -120,8 +120,11 @@ export class Proxier {
         writes += sysctls.written.length;
         failures.push(...sysctls.failures);
       }
+      // A full sync reads the link, the IPVS table and the ipsets once for every family.
+      let snapshot: Promise<KernelSnapshot> | undefined;
+      const readSnapshot = (): Promise<KernelSnapshot> => (snapshot ??= readKernelSnapshot(this.options.kernel));
       for (const family of this.families) {
-        const plan = await this.planOrFail(family, full, familyFailures, failures);
+        const plan = await this.planOrFail(family, full, readSnapshot, familyFailures, failures);
         if (plan === undefined) continue;
         plans.push(plan);
         if (this.options.dryRun === true || isEmptyPlan(plan)) continue;
@@ -130,6 +133,7 @@ export class Proxier {
         failures.push(...report.failures);
         if (report.failures.length > 0) familyFailures.set(family.config.family, report.failures);
         family.mirror?.record(plan);
+        if (plan.createLink && snapshot !== undefined) (await snapshot).linkExists = true;
       }
     } catch (error) {
       this.needsFull = true;
@@ -149,9 +153,12 @@ export class Proxier {
   }
 
   /** A kernel that cannot be read is a failed sync for that family, never an exception. */
-  private async planOrFail(family: FamilyState, full: boolean, byFamily: Map<IpFamily, readonly PlanFailure[]>, failures: PlanFailure[]): Promise<Plan | undefined> {
+  private async planOrFail(
+    family: FamilyState, full: boolean, readSnapshot: () => Promise<KernelSnapshot>,
+    byFamily: Map<IpFamily, readonly PlanFailure[]>, failures: PlanFailure[],
+  ): Promise<Plan | undefined> {
     try {
-      return await this.planFamily(family, full);
+      return await this.planFamily(family, full, readSnapshot);
     } catch (error) {
       const failure: PlanFailure = { step: 'observe', error: asProxierError(error, 'observe') };
       failures.push(failure);
@@ -160,10 +167,10 @@ export class Proxier {
     }
   }
 
-  private async planFamily(family: FamilyState, full: boolean): Promise<Plan> {
+  private async planFamily(family: FamilyState, full: boolean, readSnapshot: () => Promise<KernelSnapshot>): Promise<Plan> {
     const changes = family.index.takeChanges();
     if (full || family.mirror === undefined) {
-      const observed = await observeKernel(this.options.kernel, family.config.family);
+      const observed = await observeFamily(this.options.kernel, await readSnapshot(), family.config.family);
       family.mirror = Mirror.from(observed, (id) => family.index.virtualServer(id));
       return buildPlan({ config: family.config, desired: family.index, sets: family.sets, iptables: family.iptables, observed, changes: undefined });
     }

@@ -163,4 +163,19 @@ describe('Proxier on the fake kernel', () => {
     assert.deepEqual(next.failures, []);
     assert.equal((await kernel.ipvs.dump())[0]?.destinations.length, 2);
   });
+
+  it('dual-stack: a full sync reads the IPVS table once for both families, and creates kube-ipvs0 once', async () => {
+    const kernel = createFakeKernel();
+    let dumps = 0;
+    const dump = kernel.ipvs.dump.bind(kernel.ipvs);
+    kernel.ipvs.dump = () => { dumps++; return dump(); };
+    const proxier = new Proxier({ kernel, families: [familyConfig(), familyConfig({ family: 6, clusterCIDR: undefined })], logger });
+    proxier.onServiceUpdate(undefined, web);
+    const report = await proxier.sync();
+    assert.equal(dumps, 1);
+    assert.deepEqual(report.plans.map((p) => p.createLink), [true, false]);
+    await proxier.sync({ full: true });
+    assert.equal(dumps, 2);
+  });
 });
+
