@@ -1,8 +1,11 @@
 /**
  * The whole kernel layer made of fakes, wired together the way the kernel is: iptables rules may
- * only reference ipsets that exist. Used by engine tests and by --dry-run on machines without IPVS.
+ * only reference ipsets that exist, and ipset goes through the same HybridIpset routing as on a
+ * node (member changes with netlink semantics, everything else with `ipset restore` semantics).
+ * Used by engine tests and by --dry-run on machines without IPVS.
  */
 import { FakeIpset } from './ipset/fake.ts';
+import { HybridIpset } from './ipset/hybrid.ts';
 import { FakeIptables } from './iptables/fake.ts';
 import { FakeIpvs } from './ipvs/fake.ts';
 import type { Kernel } from './kernel.ts';
@@ -12,18 +15,21 @@ import { FakeSysctl } from './sysctl/fake.ts';
 export interface FakeKernel extends Kernel {
   readonly ipvs: FakeIpvs;
   readonly links: FakeLinks;
-  readonly ipset: FakeIpset;
+  readonly ipset: HybridIpset;
+  /** The sets behind `ipset`, for test hooks (setReferenced, restores). */
+  readonly ipsetState: FakeIpset;
   readonly iptables: FakeIptables;
   readonly sysctl: FakeSysctl;
 }
 
 export function createFakeKernel(): FakeKernel {
-  const ipset = new FakeIpset();
+  const ipsetState = new FakeIpset();
   return {
     ipvs: new FakeIpvs(),
     links: new FakeLinks(),
-    ipset,
-    iptables: new FakeIptables({ setExists: (name) => ipset.hasSet(name) }),
+    ipset: new HybridIpset(ipsetState, ipsetState.memberPath()),
+    ipsetState,
+    iptables: new FakeIptables({ setExists: (name) => ipsetState.hasSet(name) }),
     // A freshly booted node with IPVS loaded: the settings the proxier manages, at kernel defaults.
     sysctl: new FakeSysctl({
       'net/ipv4/vs/conntrack': '0', 'net/ipv4/vs/expire_nodest_conn': '0', 'net/ipv4/vs/expire_quiescent_template': '0',

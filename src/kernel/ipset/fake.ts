@@ -7,7 +7,9 @@
  */
 import { Errno, KernelError } from '../../errors.ts';
 import { pendingRunStart, verdict } from './diagnose.ts';
-import { IpsetRestoreError } from './errors.ts';
+import { IpsetRestoreError, describeOperation } from './errors.ts';
+import type { IpsetMemberPath } from './hybrid.ts';
+import { IpsetNetlinkError, type IpsetMemberFailure } from './netlink-error.ts';
 import { compare } from './save.ts';
 import { parseSetName } from './spec.ts';
 import { renderOperation, type IpsetTransaction } from './transaction.ts';
@@ -42,6 +44,32 @@ export class FakeIpset implements Ipset {
   /** Synchronous existence check, for wiring the iptables fake's `-m set` reference checks. */
   hasSet(name: string): boolean {
     return this.#sets.has(name);
+  }
+
+  /**
+   * The netlink member path (HybridIpset's default on a node): every add/del is applied on its
+   * own, a refused one neither undoes earlier ones nor stops later ones, and the refusals come
+   * back together as an IpsetNetlinkError, as NetlinkIpsetMembers reports them.
+   */
+  memberPath(): IpsetMemberPath {
+    return {
+      apply: (ops) => new Promise<void>((resolve) => {
+        const failures: IpsetMemberFailure[] = [];
+        for (const [index, op] of ops.entries()) {
+          const found = verdict(op, (name) => this.#state(this.#sets, name), (name) => this.#referenced.has(name));
+          if (found === undefined) {
+            execute(this.#sets, op);
+            continue;
+          }
+          const error = new KernelError(found.errno, { operation: `ipset netlink: ${op.op}`, object: describeOperation(op) }, found.reason);
+          failures.push({ index, operation: op, error, reason: found.reason });
+        }
+        const [first] = failures;
+        if (first !== undefined) throw new IpsetNetlinkError(first, failures, ops.length);
+        resolve();
+      }),
+      close: () => undefined,
+    };
   }
 
   apply(tx: IpsetTransaction): Promise<void> {

@@ -14,14 +14,23 @@
  * carry the failing operation, its set and member, and the errno as KernelError/CommandError do.
  */
 import { IpsetTransaction } from './transaction.ts';
-import type { NetlinkIpsetMembers, MemberOperation } from './netlink.ts';
+import type { MemberOperation } from './netlink.ts';
 import type { Ipset, IpsetOperation, IpsetSetState } from './types.ts';
+
+/**
+ * Where member add/del go: NetlinkIpsetMembers on a node, FakeIpset's `memberPath()` in tests.
+ * Each operation is applied on its own; failures come back together as an IpsetNetlinkError.
+ */
+export interface IpsetMemberPath {
+  apply(operations: readonly MemberOperation[]): Promise<void>;
+  close(): void;
+}
 
 export class HybridIpset implements Ipset {
   readonly #restore: Ipset;
-  readonly #members: NetlinkIpsetMembers;
+  readonly #members: IpsetMemberPath;
 
-  constructor(restore: Ipset, members: NetlinkIpsetMembers) {
+  constructor(restore: Ipset, members: IpsetMemberPath) {
     this.#restore = restore;
     this.#members = members;
   }
