@@ -59,7 +59,7 @@ class Unprivileged implements CommandRunner {
   }
 }
 
-void describe('ConntrackCli against real per-namespace conntrack tables', () => {
+describe('ConntrackCli against real per-namespace conntrack tables', () => {
   const conntrack = new ConntrackCli(new NetnsRunner(new ExecaRunner(), NS_A));
 
   before(() => {
@@ -87,7 +87,7 @@ void describe('ConntrackCli against real per-namespace conntrack tables', () => 
     toolQuiet('ip', 'netns', 'del', NS_B);
   });
 
-  void it('deletes flows by original tuple in the right namespace and leaves unrelated flows', async () => {
+  it('deletes flows by original tuple in the right namespace and leaves unrelated flows', async () => {
     sendUdp([
       { from: A1, to: B, port: 5353 },
       { from: A1, to: B, port: 5353 },
@@ -110,7 +110,7 @@ void describe('ConntrackCli against real per-namespace conntrack tables', () => 
     assert.deepEqual(summary(listUdp(NS_A)), [`${A1}->${B}:5354`]);
   });
 
-  void it('returns 0 when nothing matches (conntrack exits 1) and deletes nothing', async () => {
+  it('returns 0 when nothing matches (conntrack exits 1) and deletes nothing', async () => {
     sendUdp([{ from: A1, to: B, port: 6000 }]);
     const before = summary(listUdp(NS_A));
     assert.ok(before.includes(`${A1}->${B}:6000`));
@@ -121,7 +121,7 @@ void describe('ConntrackCli against real per-namespace conntrack tables', () => 
     assert.equal(await conntrack.deleteUdpFlows({ family: 4, destination: B }), before.length);
   });
 
-  void it('reports a conntrack that cannot use ctnetlink as CommandError, not as 0 flows', async () => {
+  it('reports a conntrack that cannot use ctnetlink as CommandError, not as 0 flows', async () => {
     sendUdp([{ from: A1, to: B, port: 7000 }]);
     const unprivileged = new ConntrackCli(new Unprivileged(new NetnsRunner(new ExecaRunner(), NS_A)));
     await assert.rejects(unprivileged.deleteUdpFlows({ family: 4, destination: B, destinationPort: 7000 }), (e: unknown) => {
@@ -134,7 +134,7 @@ void describe('ConntrackCli against real per-namespace conntrack tables', () => 
     assert.equal(await conntrack.deleteUdpFlows({ family: 4, destination: B, destinationPort: 7000 }), 1);
   });
 
-  void it('rejects a flow filter for a missing namespace as CommandError from ip netns exec', async () => {
+  it('rejects a flow filter for a missing namespace as CommandError from ip netns exec', async () => {
     const missing = new ConntrackCli(new NetnsRunner(new ExecaRunner(), 'ipvsp-ct-missing'));
     await assert.rejects(missing.deleteUdpFlows({ family: 4, destination: B }), CommandError);
   });

@@ -59,14 +59,14 @@ function addEveryType(): IpsetTransaction {
     .add(S.net6, 'fd00:abcd::/32').add(S.net6, 'fd00::7/128');
 }
 
-void describe('ipset member changes over netlink (real kernel)', () => {
+describe('ipset member changes over netlink (real kernel)', () => {
   before(resetProxierState);
   after(() => {
     members.close();
     resetProxierState();
   });
 
-  void it('adds and deletes members of every set type, IPv4 and IPv6, with no process; ipset save shows exactly the canonical members', async () => {
+  it('adds and deletes members of every set type, IPv4 and IPv6, with no process; ipset save shows exactly the canonical members', async () => {
     await createAll(restore);
     const tx = addEveryType();
     processes = 0;
@@ -93,7 +93,7 @@ void describe('ipset member changes over netlink (real kernel)', () => {
     assert.deepEqual(await hybrid.list(), await fake.list(), 'deletes of every type');
   });
 
-  void it('EEXIST / ENOENT without -exist, ignored with it; every other operation is still applied', async () => {
+  it('EEXIST / ENOENT without -exist, ignored with it; every other operation is still applied', async () => {
     destroySets();
     await createAll(restore);
     await hybrid.apply(new IpsetTransaction().add(S.ipvsIps, '10.96.0.1'));
@@ -114,7 +114,7 @@ void describe('ipset member changes over netlink (real kernel)', () => {
     assert.deepEqual(saved().get(S.ipvsIps.name), ['10.96.0.1', '10.96.0.2', '10.96.0.3']);
   });
 
-  void it('the failing operation gets the errno ipset restore reports for it (missing set, wrong family, range, full)', async () => {
+  it('the failing operation gets the errno ipset restore reports for it (missing set, wrong family, range, full)', async () => {
     const cases: [string, () => IpsetTransaction, number][] = [
       ['missing set', () => new IpsetTransaction().add({ name: 'KUBE-TEST-GONE', type: 'hash:ip', family: 4 }, '10.1.1.1'), Errno.ENOENT],
       ['IPv6 member of the IPv4 set', () => new IpsetTransaction().add({ ...S.ipvsIps, family: 6 }, 'fd00::1'), Errno.EINVAL],
@@ -138,7 +138,7 @@ void describe('ipset member changes over netlink (real kernel)', () => {
     }
   });
 
-  void it('the hybrid: creates, flushes, swaps and destroys through one ipset restore; members after leading creates over netlink', async () => {
+  it('the hybrid: creates, flushes, swaps and destroys through one ipset restore; members after leading creates over netlink', async () => {
     destroySets();
     processes = 0;
     await hybrid.apply(new IpsetTransaction().create(S.ipvsIps).add(S.ipvsIps, '10.96.0.1').add(S.ipvsIps, '10.96.0.2'));
@@ -154,7 +154,7 @@ void describe('ipset member changes over netlink (real kernel)', () => {
     assert.equal(saved().has(S.ipvsIps.name), false);
   });
 
-  void it('measures 1 add + 1 del on a 20k-member KUBE-LOOP-BACK, netlink vs ipset restore, and 10k adds in one batch', async () => {
+  it('measures 1 add + 1 del on a 20k-member KUBE-LOOP-BACK, netlink vs ipset restore, and 10k adds in one batch', async () => {
     destroySets();
     const pod = (i: number): string => `10.${128 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
     const entry = (i: number): string => `${pod(i)},tcp:8080,${pod(i)}`;

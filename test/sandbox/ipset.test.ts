@@ -38,12 +38,12 @@ async function fakeFrom(real: Ipset): Promise<FakeIpset> {
 
 const specs: SetSpec[] = Object.values(S);
 
-void describe('RestoreIpset (real kernel)', () => {
+describe('RestoreIpset (real kernel)', () => {
   const ipset = new RestoreIpset(new ExecaRunner());
   before(reset);
   after(reset);
 
-  void it('applies every set type, IPv4 and IPv6, and ipset save prints exactly our canonical members', async () => {
+  it('applies every set type, IPv4 and IPv6, and ipset save prints exactly our canonical members', async () => {
     const tx = new IpsetTransaction();
     for (const spec of specs) tx.create(spec);
     tx.add(S.loopBack, '10.0.0.5,tcp:8080,10.0.0.5')
@@ -70,7 +70,7 @@ void describe('RestoreIpset (real kernel)', () => {
     assert.deepEqual(await ipset.list(), saved);
   });
 
-  void it('replaceMembers swaps contents under an iptables reference and leaves no temporary set', async () => {
+  it('replaceMembers swaps contents under an iptables reference and leaves no temporary set', async () => {
     tool('iptables-legacy', '-A', 'INPUT', '-m', 'set', '--match-set', S.clusterIp.name, 'dst,dst', '-j', 'ACCEPT');
     await ipset.apply(new IpsetTransaction().replaceMembers(S.clusterIp, ['10.96.0.99,tcp:80', '10.96.0.1,tcp:443']));
     assert.deepEqual(await ipset.listMembers(S.clusterIp.name), ['10.96.0.1,tcp:443', '10.96.0.99,tcp:80']);
@@ -82,7 +82,7 @@ void describe('RestoreIpset (real kernel)', () => {
     assert.deepEqual(kubeSets().filter((n) => n.includes('-TMP')), []);
   });
 
-  void it('a kernel error at line N: the error names line N\'s set and member, lines before N stay applied (same as the fake)', async () => {
+  it('a kernel error at line N: the error names line N\'s set and member, lines before N stay applied (same as the fake)', async () => {
     const tx = new IpsetTransaction({ exist: false })
       .add(S.ipvsIps, '10.96.0.2').add(S.ipvsIps, '10.96.0.3').add(S.ipvsIps, '10.96.0.1').add(S.ipvsIps, '10.96.0.4')
       .create({ name: 'KUBE-TEST-NEVER', type: 'hash:ip', family: 4 });
@@ -99,7 +99,7 @@ void describe('RestoreIpset (real kernel)', () => {
     assert.deepEqual(await ipset.list(), await fake.list());
   });
 
-  void it('a tool error (add to a missing set) also drops the add run buffered before it (same as the fake)', async () => {
+  it('a tool error (add to a missing set) also drops the add run buffered before it (same as the fake)', async () => {
     const gone: SetSpec = { name: 'KUBE-TEST-GONE', type: 'hash:ip', family: 4 };
     const tx = new IpsetTransaction().flush(S.ipvsIps).add(S.ipvsIps, '10.96.1.1').add(S.ipvsIps, '10.96.1.2').add(gone, '10.96.1.3');
     const fake = await fakeFrom(ipset);
@@ -112,7 +112,7 @@ void describe('RestoreIpset (real kernel)', () => {
     assert.deepEqual(await ipset.list(), await fake.list());
   });
 
-  void it('destroy of a set an iptables rule references fails with EBUSY; swap type mismatch is EINVAL', async () => {
+  it('destroy of a set an iptables rule references fails with EBUSY; swap type mismatch is EINVAL', async () => {
     const fake = await fakeFrom(ipset);
     fake.setReferenced(S.clusterIp.name, true);
     const tx = new IpsetTransaction().add(S.clusterIp, '10.96.0.77,tcp:1').destroy(S.clusterIp);
@@ -127,7 +127,7 @@ void describe('RestoreIpset (real kernel)', () => {
     assert.deepEqual([swap.line, swap.errno, swap.object], [1, Errno.EINVAL, 'sets KUBE-IPVS-IPS and KUBE-6-IPVS-IPS']);
   });
 
-  void it('kernel quirk: create -exist with the other family succeeds and keeps the old set, except for hash:ip', async () => {
+  it('kernel quirk: create -exist with the other family succeeds and keeps the old set, except for hash:ip', async () => {
     const fake = await fakeFrom(ipset);
     for (const spec of [S.clusterIp, S.loopBack, S.sourceCidr, S.net]) {
       await ipset.apply(new IpsetTransaction().create({ ...spec, family: 6 }));
@@ -143,7 +143,7 @@ void describe('RestoreIpset (real kernel)', () => {
     assert.deepEqual(await ipset.list(), await fake.list());
   });
 
-  void it('restores 20k members in one process', async () => {
+  it('restores 20k members in one process', async () => {
     const spec: SetSpec = { name: 'KUBE-TEST-BIG', type: 'hash:ip,port', family: 4 };
     const members: string[] = [];
     for (let i = 0; i < 20_000; i++) members.push(`10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255},tcp:${1 + (i % 3)}`);

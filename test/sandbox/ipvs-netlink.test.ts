@@ -44,7 +44,7 @@ after(async () => {
   tool('ipvsadm', '-C');
 });
 
-void test('add services (TCP/UDP/SCTP, IPv4/IPv6, fwmark, persistence, mh-port) and destinations', async () => {
+test('add services (TCP/UDP/SCTP, IPv4/IPv6, fwmark, persistence, mh-port) and destinations', async () => {
   await ok([
     { op: 'addService', service: svc(v4, 'rr') },
     { op: 'addService', service: svc(v6, 'mh', { flags: 0x10 | 0x1, timeout: 300 }) },
@@ -89,7 +89,7 @@ void test('add services (TCP/UDP/SCTP, IPv4/IPv6, fwmark, persistence, mh-port) 
   assert.deepEqual((await ipvs.listServices()).map((s) => s.scheduler).sort(), ['mh', 'rr', 'rr', 'sh', 'wlc']);
 });
 
-void test('update services and destinations in place, then delete', async () => {
+test('update services and destinations in place, then delete', async () => {
   await ok([
     { op: 'updateService', service: svc(v4, 'wlc', { flags: 0x1, timeout: 120 }) },
     { op: 'updateDestination', service: v4, destination: dst('10.0.0.2', 8443, { weight: 5 }) },
@@ -109,7 +109,7 @@ void test('update services and destinations in place, then delete', async () => 
   assert.ok(after.includes('-a -t 10.96.0.1:443 -r 10.0.0.2:8443 -m -w 5'));
 });
 
-void test('refused operations come back as KernelError with errno; the rest of the batch applies', async () => {
+test('refused operations come back as KernelError with errno; the rest of the batch applies', async () => {
   const before = saved();
   const ops: IpvsOperation[] = [
     { op: 'addService', service: svc(v4, 'rr') }, // 0 EEXIST
@@ -144,7 +144,7 @@ void test('refused operations come back as KernelError with errno; the rest of t
   assert.deepEqual(await ipvs.listDestinations(tcp('10.96.0.99', 80)), []);
 });
 
-void test('timeouts: GET/SET_CONFIG match ipvsadm --timeout; 0 leaves a value alone', async () => {
+test('timeouts: GET/SET_CONFIG match ipvsadm --timeout; 0 leaves a value alone', async () => {
   const parse = (text: string): number[] => (/Timeout \(tcp tcpfin udp\): (\d+) (\d+) (\d+)/.exec(text) ?? []).slice(1).map(Number);
   const [tcpT, finT, udpT] = parse(savedTimeouts);
   assert.deepEqual(await ipvs.getTimeouts(), { tcp: tcpT, tcpFin: finT, udp: udpT });
@@ -157,7 +157,7 @@ void test('timeouts: GET/SET_CONFIG match ipvsadm --timeout; 0 leaves a value al
   }
 });
 
-void test('dump returns traffic stats and active/inactive counters as ipvsadm shows them', async (t) => {
+test('dump returns traffic stats and active/inactive counters as ipvsadm shows them', async (t) => {
   const vip = '10.250.0.1';
   const backend = '10.251.0.2';
   toolQuiet('ip', 'link', 'del', 'nlvip0');

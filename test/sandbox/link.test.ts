@@ -38,7 +38,7 @@ function cleanup(): void {
   for (const name of [DUMMY, VETH, SCRATCH]) toolQuiet('ip', 'link', 'del', name);
 }
 
-void describe('RtnetlinkLinks against the real kernel', () => {
+describe('RtnetlinkLinks against the real kernel', () => {
   let links: RtnetlinkLinks;
 
   before(() => {
@@ -50,7 +50,7 @@ void describe('RtnetlinkLinks against the real kernel', () => {
     cleanup();
   });
 
-  void it('creates kube-ipvs0 as a DOWN dummy, finds it, adopts it again, deletes it', async () => {
+  it('creates kube-ipvs0 as a DOWN dummy, finds it, adopts it again, deletes it', async () => {
     assert.equal(await links.getLink(DUMMY), undefined);
     const created = await links.ensureDummy(DUMMY);
     const [shown] = ipJson('-d', 'link', 'show', DUMMY);
@@ -67,7 +67,7 @@ void describe('RtnetlinkLinks against the real kernel', () => {
     assert.deepEqual(ipJson('link', 'show', 'type', 'dummy').filter((l) => l.ifname === DUMMY), []);
   });
 
-  void it('reports errno cases: missing link ENODEV, lo EOPNOTSUPP, another kind EEXIST', async () => {
+  it('reports errno cases: missing link ENODEV, lo EOPNOTSUPP, another kind EEXIST', async () => {
     await assert.rejects(links.deleteLink(DUMMY), (e: unknown) => e instanceof KernelError && e.errno === Errno.ENODEV && e.object === DUMMY);
     await assert.rejects(links.listAddresses(DUMMY), (e) => hasErrno(e, Errno.ENODEV));
     await assert.rejects(links.changeAddresses(DUMMY, { add: [v4('10.200.0.1')], delete: [] }), (e) => hasErrno(e, Errno.ENODEV));
@@ -78,7 +78,7 @@ void describe('RtnetlinkLinks against the real kernel', () => {
     tool('ip', 'link', 'del', VETH);
   });
 
-  void it('adds then deletes 1000 IPv4 + 1000 IPv6 addresses in one batch each, matching ip(8)', async () => {
+  it('adds then deletes 1000 IPv4 + 1000 IPv6 addresses in one batch each, matching ip(8)', async () => {
     await links.ensureDummy(DUMMY);
     const addresses = serviceAddresses(1000);
     let started = performance.now();
@@ -107,7 +107,7 @@ void describe('RtnetlinkLinks against the real kernel', () => {
     console.log(`# 2000 address adds in ${addMs.toFixed(0)} ms, 2000 deletes in ${deleteMs.toFixed(0)} ms`);
   });
 
-  void it('reports per-address failures exactly as FakeLinks does, applying the rest', async () => {
+  it('reports per-address failures exactly as FakeLinks does, applying the rest', async () => {
     const scenario = async (target: Links, link: string): Promise<unknown> => {
       await target.ensureDummy(link);
       const first = await target.changeAddresses(link, { add: [v4('10.201.0.1'), v6('fd00:201::1'), v4('10.201.0.5', 32)], delete: [] });
@@ -143,7 +143,7 @@ void describe('RtnetlinkLinks against the real kernel', () => {
     await links.deleteLink(SCRATCH);
   });
 
-  void it('listLocalAddresses matches ip -j addr for every link', async () => {
+  it('listLocalAddresses matches ip -j addr for every link', async () => {
     await links.ensureDummy(DUMMY);
     tool('ip', 'link', 'add', VETH, 'type', 'veth', 'peer', 'name', VETH_PEER);
     tool('ip', 'addr', 'add', '192.168.250.1/24', 'dev', VETH);

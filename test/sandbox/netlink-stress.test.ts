@@ -33,7 +33,7 @@ if (process.env[WORKER_ENV] === '1') stressInThisNamespace();
 else inOwnNamespace();
 
 function inOwnNamespace(): void {
-  void test('the stress run, in a network namespace of its own (deleted afterwards, with its IPVS trash)', () => {
+  test('the stress run, in a network namespace of its own (deleted afterwards, with its IPVS trash)', () => {
     tool('ip', 'netns', 'add', NETNS);
     try {
       // Without lo up the namespace has no local routing table and IPVS refuses every destination.
@@ -71,7 +71,7 @@ function stressInThisNamespace(): void {
     tool('ipvsadm', '-C');
   });
 
-  void test(`1 service + ${N} add-destination + ${N} delete-destination through one socket`, async () => {
+  test(`1 service + ${N} add-destination + ${N} delete-destination through one socket`, async () => {
     const started = performance.now();
     const adds: IpvsOperation[] = [
       { op: 'addService', service: { key: service, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff } },

@@ -12,7 +12,7 @@ function sysctlTool(name: string): string {
   return tool('sysctl', '-n', name.replaceAll('/', '.')).trim();
 }
 
-void describe('ProcSysctl against the real /proc/sys', () => {
+describe('ProcSysctl against the real /proc/sys', () => {
   const sysctl = new ProcSysctl();
   const saved = new Map<string, string>();
 
@@ -26,7 +26,7 @@ void describe('ProcSysctl against the real /proc/sys', () => {
   });
 
   for (const key of KEYS) {
-    void it(`sets and gets ${key}, agreeing with sysctl(8)`, async () => {
+    it(`sets and gets ${key}, agreeing with sysctl(8)`, async () => {
       for (const value of ['1', '0', '1']) {
         await sysctl.set(key, value);
         assert.equal(await sysctl.get(key), value);
@@ -37,13 +37,13 @@ void describe('ProcSysctl against the real /proc/sys', () => {
     });
   }
 
-  void it('reads a multi-value key with its tab separator, like sysctl(8) prints it', async () => {
+  it('reads a multi-value key with its tab separator, like sysctl(8) prints it', async () => {
     const value = await sysctl.get('net/ipv4/ip_local_port_range');
     assert.match(value, /^[0-9]+\t[0-9]+$/);
     assert.equal(value, sysctlTool('net/ipv4/ip_local_port_range'));
   });
 
-  void it('reports a missing key as KernelError ENOENT for get and set', async () => {
+  it('reports a missing key as KernelError ENOENT for get and set', async () => {
     for (const op of [() => sysctl.get('net/ipv4/vs/no_such_key'), () => sysctl.set('net/ipv4/vs/no_such_key', '1')]) {
       await assert.rejects(op, (err: unknown) => {
         assert.ok(err instanceof KernelError);
@@ -54,7 +54,7 @@ void describe('ProcSysctl against the real /proc/sys', () => {
     }
   });
 
-  void it('reports a value the kernel refuses as KernelError EINVAL and keeps the old value', async () => {
+  it('reports a value the kernel refuses as KernelError EINVAL and keeps the old value', async () => {
     await sysctl.set('net/ipv4/vs/conntrack', '1');
     await assert.rejects(sysctl.set('net/ipv4/vs/conntrack', 'yes'), (e: unknown) => e instanceof KernelError && e.errno === Errno.EINVAL);
     assert.equal(await sysctl.get('net/ipv4/vs/conntrack'), '1');

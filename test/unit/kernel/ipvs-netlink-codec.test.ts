@@ -22,7 +22,7 @@ const svcKeyHex = h(`
   06000400 01bb0000            PORT = 443, network order
 `.replace(/[A-Z][^\n]*/g, ''));
 
-void test('golden: NEW_SERVICE TCP 10.96.0.1:443 rr', () => {
+test('golden: NEW_SERVICE TCP 10.96.0.1:443 rr', () => {
   const encoded = encodeOperation({ op: 'addService', service: { key, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff } });
   assert.equal(encoded.cmd, IpvsCmd.NEW_SERVICE);
   const expected = h(`
@@ -38,7 +38,7 @@ void test('golden: NEW_SERVICE TCP 10.96.0.1:443 rr', () => {
   assert.equal(encoded.context.object, 'TCP 10.96.0.1:443');
 });
 
-void test('golden: NEW_DEST 10.0.0.1:8443 masq weight 1 under TCP 10.96.0.1:443', () => {
+test('golden: NEW_DEST 10.0.0.1:8443 masq weight 1 under TCP 10.96.0.1:443', () => {
   const encoded = encodeOperation({
     op: 'addDestination', service: key,
     destination: { family: 4, address: '10.0.0.1', port: 8443, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
@@ -58,7 +58,7 @@ void test('golden: NEW_DEST 10.0.0.1:8443 masq weight 1 under TCP 10.96.0.1:443'
   assert.equal(encoded.attributes.toString('hex'), expected);
 });
 
-void test('service flags never carry HASHED to the kernel; IPv4 netmask in network order, IPv6 as prefix length', () => {
+test('service flags never carry HASHED to the kernel; IPv4 netmask in network order, IPv6 as prefix length', () => {
   const v4 = encodeOperation({ op: 'updateService', service: { key: { kind: 'fwmark', family: 4, fwmark: 7 }, scheduler: 'mh', flags: 0x13, timeout: 60, netmask: 0xffffff00 } });
   assert.equal(v4.cmd, IpvsCmd.SET_SERVICE);
   const svc4 = parseAttributes(v4.attributes).nested(1);
@@ -74,7 +74,7 @@ void test('service flags never carry HASHED to the kernel; IPv4 netmask in netwo
   assert.equal(svc6?.get(9)?.toString('hex'), '80000000');
 });
 
-void test('delete operations carry only the keys', () => {
+test('delete operations carry only the keys', () => {
   const del = encodeOperation({ op: 'deleteDestination', service: key, destination: { family: 4, address: '10.0.0.1', port: 8443 } });
   assert.equal(del.cmd, IpvsCmd.DEL_DEST);
   assert.deepEqual(parseAttributes(del.attributes).nested(2)?.types, [1, 2, 11]);
@@ -83,7 +83,7 @@ void test('delete operations carry only the keys', () => {
   assert.equal(dels.attributes.toString('hex'), `30000180${svcKeyHex}`);
 });
 
-void test('invalid values throw ValidationError before any byte is produced', () => {
+test('invalid values throw ValidationError before any byte is produced', () => {
   const bad: IpvsOperation[] = [
     { op: 'addService', service: { key: { ...key, address: '010.0.0.1' }, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff } },
     { op: 'addService', service: { key: { ...key, address: 'fd00::1' }, scheduler: 'rr', flags: 0, timeout: 0, netmask: 0xffffffff } },
@@ -98,7 +98,7 @@ void test('invalid values throw ValidationError before any byte is produced', ()
   for (const op of bad) assert.throws(() => encodeOperation(op), ValidationError, JSON.stringify(op));
 });
 
-void test('decodeService: masks HASHED, prefers STATS64, reads the key', () => {
+test('decodeService: masks HASHED, prefers STATS64, reads the key', () => {
   const stats64 = h(`
     0c000100 05000000 00000000
     0c000200 00e40b54 02000000
@@ -125,7 +125,7 @@ void test('decodeService: masks HASHED, prefers STATS64, reads the key', () => {
   });
 });
 
-void test('decodeDestination: IPv6 address, fwd method, counters, 32-bit STATS fallback', () => {
+test('decodeDestination: IPv6 address, fwd method, counters, 32-bit STATS fallback', () => {
   const stats = h(`
     08000100 03000000
     08000200 04000000

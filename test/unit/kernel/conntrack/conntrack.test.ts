@@ -30,8 +30,8 @@ class ScriptedRunner implements CommandRunner {
 
 const FLOW_LINE = 'udp      17 29 src=10.250.0.1 dst=10.250.0.2 sport=54495 dport=5353 [UNREPLIED] src=10.250.0.2 dst=10.250.0.1 sport=5353 dport=54495 mark=0 use=1\n';
 
-void describe('ConntrackCli', () => {
-  void it('builds the original-tuple arguments and counts the deleted flows printed on stdout', async () => {
+describe('ConntrackCli', () => {
+  it('builds the original-tuple arguments and counts the deleted flows printed on stdout', async () => {
     const runner = new ScriptedRunner([{ exitCode: 0, stdout: FLOW_LINE + FLOW_LINE + FLOW_LINE }]);
     const n = await new ConntrackCli(runner).deleteUdpFlows({ family: 4, destination: '10.250.0.2', destinationPort: 5353, source: '10.250.0.1' });
     assert.equal(n, 3);
@@ -40,20 +40,20 @@ void describe('ConntrackCli', () => {
     ]);
   });
 
-  void it('canonicalises IPv6 addresses and omits optional selectors', async () => {
+  it('canonicalises IPv6 addresses and omits optional selectors', async () => {
     const runner = new ScriptedRunner([{ exitCode: 0, stdout: FLOW_LINE }]);
     await new ConntrackCli(runner).deleteUdpFlows({ family: 6, destination: 'FD00:0250:0:0::2' });
     assert.deepEqual(runner.calls[0]?.args, ['-D', '-p', 'udp', '-f', 'ipv6', '--orig-dst', 'fd00:250::2']);
   });
 
-  void it('treats exit 1 with no output as "nothing matched" only after -L confirms conntrack works', async () => {
+  it('treats exit 1 with no output as "nothing matched" only after -L confirms conntrack works', async () => {
     const runner = new ScriptedRunner([{ exitCode: 1 }, { exitCode: 0 }]);
     assert.equal(await new ConntrackCli(runner).deleteUdpFlows({ family: 4, destination: '10.96.0.10', destinationPort: 53 }), 0);
     assert.deepEqual(runner.calls.map((c) => c.args[0]), ['-D', '-L']);
     assert.deepEqual(runner.calls[1]?.args.slice(1), runner.calls[0]?.args.slice(1));
   });
 
-  void it('reports a conntrack that cannot reach the kernel (exit 1 from -D and -L) as CommandError', async () => {
+  it('reports a conntrack that cannot reach the kernel (exit 1 from -D and -L) as CommandError', async () => {
     const runner = new ScriptedRunner([{ exitCode: 1 }, { exitCode: 1 }]);
     await assert.rejects(
       new ConntrackCli(runner).deleteUdpFlows({ family: 4, destination: '10.96.0.10' }),
@@ -61,7 +61,7 @@ void describe('ConntrackCli', () => {
     );
   });
 
-  void it('propagates parameter problems (exit 2) as CommandError without a second run', async () => {
+  it('propagates parameter problems (exit 2) as CommandError without a second run', async () => {
     const runner = new ScriptedRunner([{ exitCode: 2 }]);
     await assert.rejects(new ConntrackCli(runner).deleteUdpFlows({ family: 4, destination: '10.96.0.10' }), CommandError);
     assert.equal(runner.calls.length, 1);
@@ -74,7 +74,7 @@ void describe('ConntrackCli', () => {
     ['an option-looking address', { family: 4, destination: '--flush' }],
     ['family 5', { family: 5, destination: '10.0.0.1' }],
   ] as const) {
-    void it(`refuses ${label} before running anything`, async () => {
+    it(`refuses ${label} before running anything`, async () => {
       const runner = new ScriptedRunner([]);
       await assert.rejects(new ConntrackCli(runner).deleteUdpFlows(filter as never), ValidationError);
       assert.equal(runner.calls.length, 0);
@@ -82,27 +82,27 @@ void describe('ConntrackCli', () => {
   }
 });
 
-void describe('NetnsRunner', () => {
-  void it('prefixes ip netns exec NAME and passes options through', async () => {
+describe('NetnsRunner', () => {
+  it('prefixes ip netns exec NAME and passes options through', async () => {
     const inner = new ScriptedRunner([{ exitCode: 1 }]);
     const result = await new NetnsRunner(inner, 'ct-a').run('conntrack', ['-L'], { operation: 'x', okExitCodes: [1] });
     assert.equal(result.exitCode, 1);
     assert.deepEqual(inner.calls.map((c) => [c.command, ...c.args]), [['ip', 'netns', 'exec', 'ct-a', 'conntrack', '-L']]);
     assert.deepEqual(inner.calls[0]?.options.okExitCodes, [1]);
   });
-  void it('refuses namespace names that are not one path component', () => {
+  it('refuses namespace names that are not one path component', () => {
     for (const bad of ['', '..', 'a/b', '-n', 'x y']) {
       assert.throws(() => new NetnsRunner(new ScriptedRunner([]), bad), ValidationError, bad);
     }
   });
 });
 
-void describe('FakeConntrack', () => {
+describe('FakeConntrack', () => {
   const flow = (over: Partial<FakeFlow>): FakeFlow => ({
     protocol: 'udp', family: 4, source: '10.0.0.5', sourcePort: 40000, destination: '10.96.0.10', destinationPort: 53, ...over,
   });
 
-  void it('deletes only UDP flows whose original tuple matches, and counts them', async () => {
+  it('deletes only UDP flows whose original tuple matches, and counts them', async () => {
     const ct = new FakeConntrack();
     ct.addFlow(flow({}));
     ct.addFlow(flow({ sourcePort: 40001 }));
@@ -118,7 +118,7 @@ void describe('FakeConntrack', () => {
     assert.equal(ct.deletions.length, 4);
   });
 
-  void it('rejects a duplicate tuple with EEXIST and invalid filters like the CLI', async () => {
+  it('rejects a duplicate tuple with EEXIST and invalid filters like the CLI', async () => {
     const ct = new FakeConntrack();
     ct.addFlow(flow({}));
     assert.throws(() => ct.addFlow(flow({})), (e: unknown) => e instanceof Error && 'errno' in e && e.errno === 17);

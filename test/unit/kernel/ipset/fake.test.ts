@@ -22,14 +22,14 @@ async function rejects(ipset: FakeIpset, tx: IpsetTransaction, line: number, err
   return caught;
 }
 
-void describe('FakeIpset', () => {
+describe('FakeIpset', () => {
   let ipset: FakeIpset;
   beforeEach(async () => {
     ipset = new FakeIpset();
     await ipset.apply(new IpsetTransaction().create(A).add(A, '10.0.0.1,tcp:80'));
   });
 
-  void it('lists what was applied, one restore per apply', async () => {
+  it('lists what was applied, one restore per apply', async () => {
     await ipset.apply(new IpsetTransaction().create(NP).add(NP, '30080').add(A, '10.0.0.2,udp:53'));
     assert.equal(ipset.restores.length, 2);
     assert.deepEqual(await ipset.list(), [
@@ -39,12 +39,12 @@ void describe('FakeIpset', () => {
     assert.deepEqual(await ipset.listNames(), ['KUBE-CLUSTER-IP', 'KUBE-NODE-PORT-TCP']);
   });
 
-  void it('an empty transaction runs nothing', async () => {
+  it('an empty transaction runs nothing', async () => {
     await ipset.apply(new IpsetTransaction());
     assert.equal(ipset.restores.length, 1);
   });
 
-  void it('create of an existing set: EEXIST without -exist; with -exist only when compatible', async () => {
+  it('create of an existing set: EEXIST without -exist; with -exist only when compatible', async () => {
     await rejects(ipset, strict().create(A), 1, Errno.EEXIST);
     await ipset.apply(new IpsetTransaction().create({ ...A, hashsize: 4096 }));
     await rejects(ipset, new IpsetTransaction().create({ ...A, maxelem: 10 }), 1, Errno.EEXIST);
@@ -52,7 +52,7 @@ void describe('FakeIpset', () => {
     assert.deepEqual(await ipset.listMembers(A.name), ['10.0.0.1,tcp:80'], 'create -exist keeps the members');
   });
 
-  void it('kernel quirk: create -exist with the other family succeeds and keeps the old set', async () => {
+  it('kernel quirk: create -exist with the other family succeeds and keeps the old set', async () => {
     await ipset.apply(new IpsetTransaction().create({ ...A, family: 6 }));
     const [state] = await ipset.list();
     assert.equal(state?.family, 4);
@@ -64,14 +64,14 @@ void describe('FakeIpset', () => {
     await rejects(ipset, new IpsetTransaction().create({ ...ips, family: 6 }), 1, Errno.EEXIST);
   });
 
-  void it('add of a present member: EEXIST without -exist, no-op with it; del of an absent one: ENOENT', async () => {
+  it('add of a present member: EEXIST without -exist, no-op with it; del of an absent one: ENOENT', async () => {
     await rejects(ipset, strict().add(A, '10.0.0.1,tcp:80'), 1, Errno.EEXIST);
     await ipset.apply(new IpsetTransaction().add(A, '10.0.0.1,tcp:80').del(A, '10.0.0.9,tcp:80'));
     await rejects(ipset, strict().del(A, '10.0.0.9,tcp:80'), 1, Errno.ENOENT);
     assert.deepEqual(await ipset.listMembers(A.name), ['10.0.0.1,tcp:80']);
   });
 
-  void it('kernel error at line N: lines before N stay applied, N and after do not', async () => {
+  it('kernel error at line N: lines before N stay applied, N and after do not', async () => {
     const tx = strict().add(A, '10.0.0.2,tcp:80').add(A, '10.0.0.3,tcp:80').add(A, '10.0.0.1,tcp:80').add(A, '10.0.0.4,tcp:80').create(B);
     const err = await rejects(ipset, tx, 3, Errno.EEXIST);
     assert.equal(err.appliedCount, 2);
@@ -81,7 +81,7 @@ void describe('FakeIpset', () => {
     assert.deepEqual(await ipset.listNames(), [A.name]);
   });
 
-  void it('tool error at line N (set missing): the add run buffered before N is discarded too', async () => {
+  it('tool error at line N (set missing): the add run buffered before N is discarded too', async () => {
     const tx = new IpsetTransaction().create(NP).add(A, '10.0.0.2,tcp:80').add(A, '10.0.0.3,tcp:80').add(B, '10.0.0.4,tcp:80');
     const err = await rejects(ipset, tx, 4, Errno.ENOENT);
     assert.equal(err.appliedCount, 1);
@@ -89,14 +89,14 @@ void describe('FakeIpset', () => {
     assert.deepEqual(await ipset.listMembers(A.name), ['10.0.0.1,tcp:80']);
   });
 
-  void it('bitmap:port refuses ports outside its range (ERANGE) and hash sets refuse entries when full (ENOSPC)', async () => {
+  it('bitmap:port refuses ports outside its range (ERANGE) and hash sets refuse entries when full (ENOSPC)', async () => {
     const small: SetSpec = { name: 'SMALL', type: 'hash:ip', family: 4, maxelem: 2 };
     await ipset.apply(new IpsetTransaction().create(NP).create(small));
     await rejects(ipset, new IpsetTransaction().add({ ...NP, range: undefined }, '80'), 1, Errno.ERANGE);
     await rejects(ipset, new IpsetTransaction().add(small, '10.0.0.1').add(small, '10.0.0.2').add(small, '10.0.0.3').add(small, '10.0.0.2'), 3, Errno.ENOSPC);
   });
 
-  void it('swap needs two existing sets of the same type and family; references stay with the name', async () => {
+  it('swap needs two existing sets of the same type and family; references stay with the name', async () => {
     await rejects(ipset, new IpsetTransaction().swap(A, B), 1, Errno.ENOENT);
     await ipset.apply(new IpsetTransaction().create({ name: 'V6', type: 'hash:ip,port', family: 6 }).create(NP));
     await rejects(ipset, new IpsetTransaction().swap(A, 'V6'), 1, Errno.EINVAL);
@@ -109,7 +109,7 @@ void describe('FakeIpset', () => {
     await rejects(ipset, new IpsetTransaction().destroy(A), 1, Errno.EBUSY);
   });
 
-  void it('destroy of a referenced set fails with EBUSY after the earlier lines applied; missing set: ENOENT unless -exist', async () => {
+  it('destroy of a referenced set fails with EBUSY after the earlier lines applied; missing set: ENOENT unless -exist', async () => {
     ipset.setReferenced(A.name, true);
     const err = await rejects(ipset, new IpsetTransaction().flush(A).add(A, '10.0.0.7,tcp:80').destroy(A), 3, Errno.EBUSY);
     assert.equal(err.code, 'EBUSY');
@@ -121,12 +121,12 @@ void describe('FakeIpset', () => {
     await rejects(ipset, new IpsetTransaction().flush(A), 1, Errno.ENOENT);
   });
 
-  void it('setReferenced refuses a missing set; listMembers of a missing set is ENOENT', async () => {
+  it('setReferenced refuses a missing set; listMembers of a missing set is ENOENT', async () => {
     assert.throws(() => ipset.setReferenced('NOPE', true), (e) => e instanceof KernelError && e.errno === Errno.ENOENT);
     await assert.rejects(ipset.listMembers('NOPE'), (e) => e instanceof KernelError && e.errno === Errno.ENOENT);
   });
 
-  void it('replaceMembers swaps in the new members and leaves no temporary set, also after a crash left one', async () => {
+  it('replaceMembers swaps in the new members and leaves no temporary set, also after a crash left one', async () => {
     await ipset.apply(new IpsetTransaction().create({ ...A, name: 'KUBE-CLUSTER-IP-TMP' }).add('KUBE-CLUSTER-IP-TMP', '10.9.9.9,tcp:1'));
     ipset.setReferenced(A.name, true);
     await ipset.apply(new IpsetTransaction().replaceMembers(A, ['10.0.0.5,tcp:80', '10.0.0.6,udp:53']));
@@ -134,7 +134,7 @@ void describe('FakeIpset', () => {
     assert.deepEqual(await ipset.listMembers(A.name), ['10.0.0.5,tcp:80', '10.0.0.6,udp:53']);
   });
 
-  void it('validation errors reject before anything runs', async () => {
+  it('validation errors reject before anything runs', async () => {
     await assert.rejects(ipset.apply(new IpsetTransaction().add(A, 'bad')), { name: 'ValidationError' });
     assert.equal(ipset.restores.length, 1);
   });

@@ -36,8 +36,8 @@ const ADD_EXIST = '0906 0500'; // type (6 << 8) | 9, flags REQUEST|ACK
 const ADD_EXCL = '0906 0502'; // + NLM_F_EXCL (0x200): no -exist
 const DEL_EXCL = '0a06 0502'; // type (6 << 8) | 10
 
-void describe('ipset netlink codec: golden bytes from the kernel layout', () => {
-  void it('hash:ip IPv4 add -exist', () => {
+describe('ipset netlink codec: golden bytes from the kernel layout', () => {
+  it('hash:ip IPv4 add -exist', () => {
     assert.equal(wire(IpsetCmd.ADD, 'KUBE-IPVS-IPS', 'hash:ip', 4, '10.96.0.1', true), hex(
       '40000000', ADD_EXIST, SEQ_PID, NFGEN_PROTOCOL,
       '12000200', name('KUBE-IPVS-IPS'), '00', '0000', // SETNAME: 4 + 14, pad 2
@@ -46,7 +46,7 @@ void describe('ipset netlink codec: golden bytes from the kernel layout', () => 
     ));
   });
 
-  void it('hash:ip IPv6 add without -exist', () => {
+  it('hash:ip IPv6 add without -exist', () => {
     assert.equal(wire(IpsetCmd.ADD, 'KUBE-6-IPVS-IPS', 'hash:ip', 6, 'fd00::1', false), hex(
       '4c000000', ADD_EXCL, SEQ_PID, NFGEN_PROTOCOL,
       '14000200', name('KUBE-6-IPVS-IPS'), '00', // SETNAME: 4 + 16
@@ -55,7 +55,7 @@ void describe('ipset netlink codec: golden bytes from the kernel layout', () => 
     ));
   });
 
-  void it('hash:ip,port IPv4 del without -exist', () => {
+  it('hash:ip,port IPv4 del without -exist', () => {
     assert.equal(wire(IpsetCmd.DEL, 'KUBE-CLUSTER-IP', 'hash:ip,port', 4, '10.96.0.10,udp:53', false), hex(
       '50000000', DEL_EXCL, SEQ_PID, NFGEN_PROTOCOL, // 16 + 4 + 8 + 20 + 32
       '14000200', name('KUBE-CLUSTER-IP'), '00',
@@ -66,7 +66,7 @@ void describe('ipset netlink codec: golden bytes from the kernel layout', () => 
     ));
   });
 
-  void it('hash:ip,port,ip IPv4 and IPv6 add -exist', () => {
+  it('hash:ip,port,ip IPv4 and IPv6 add -exist', () => {
     assert.equal(wire(IpsetCmd.ADD, 'KUBE-LOOP-BACK', 'hash:ip,port,ip', 4, '10.244.0.5,tcp:8080,10.244.0.5', true), hex(
       '5c000000', ADD_EXIST, SEQ_PID, NFGEN_PROTOCOL,
       '13000200', name('KUBE-LOOP-BACK'), '00', '00', // SETNAME: 4 + 15, pad 1
@@ -88,7 +88,7 @@ void describe('ipset netlink codec: golden bytes from the kernel layout', () => 
     ));
   });
 
-  void it('hash:ip,port,net IPv4 and IPv6 add -exist: the net as IP2 + CIDR2, also for a host net', () => {
+  it('hash:ip,port,net IPv4 and IPv6 add -exist: the net as IP2 + CIDR2, also for a host net', () => {
     assert.equal(wire(IpsetCmd.ADD, 'KUBE-LOAD-BALANCER-SOURCE-CIDR', 'hash:ip,port,net', 4, '1.2.3.4,tcp:80,10.0.0.0/8', true), hex(
       '74000000', ADD_EXIST, SEQ_PID, NFGEN_PROTOCOL,
       '23000200', name('KUBE-LOAD-BALANCER-SOURCE-CIDR'), '00', '00', // SETNAME: 4 + 31, pad 1
@@ -113,7 +113,7 @@ void describe('ipset netlink codec: golden bytes from the kernel layout', () => 
     ));
   });
 
-  void it('bitmap:port and hash:net add -exist', () => {
+  it('bitmap:port and hash:net add -exist', () => {
     assert.equal(wire(IpsetCmd.ADD, 'KUBE-NODE-PORT-TCP', 'bitmap:port', 4, '30080', true), hex(
       '40000000', ADD_EXIST, SEQ_PID, NFGEN_PROTOCOL,
       '17000200', name('KUBE-NODE-PORT-TCP'), '00', '00', // SETNAME: 4 + 19, pad 1
@@ -129,7 +129,7 @@ void describe('ipset netlink codec: golden bytes from the kernel layout', () => 
     ));
   });
 
-  void it('HEADER: request and reply', () => {
+  it('HEADER: request and reply', () => {
     assert.equal(encodeHeaderRequest('KUBE-LOOP-BACK').toString('hex'), hex(NFGEN_PROTOCOL, '13000200', name('KUBE-LOOP-BACK'), '00', '00'));
     // Reply as ip_set_header builds it: PROTOCOL, SETNAME, TYPENAME (3), FAMILY (5), REVISION (4).
     const reply = Buffer.from(hex(
@@ -143,7 +143,7 @@ void describe('ipset netlink codec: golden bytes from the kernel layout', () => 
     assert.throws(() => decodeHeaderReply(reply.subarray(0, 12), ctx), { code: 'ERR_NETLINK_MALFORMED' });
   });
 
-  void it('maps ipset codes to the errnos of ipset restore', () => {
+  it('maps ipset codes to the errnos of ipset restore', () => {
     assert.equal(ipsetErrno(IpsetErr.EXIST, IpsetCmd.ADD, 'hash:ip'), Errno.EEXIST);
     assert.equal(ipsetErrno(IpsetErr.EXIST, IpsetCmd.DEL, 'hash:ip'), Errno.ENOENT);
     assert.equal(ipsetErrno(IpsetErr.TYPE_SPECIFIC, IpsetCmd.ADD, 'hash:ip,port'), Errno.ENOSPC);

@@ -81,8 +81,8 @@ function setup(): { kernel: FakeNetfilter; members: NetlinkIpsetMembers } {
   return { kernel, members: new NetlinkIpsetMembers(() => new NetlinkSocket(kernel)) };
 }
 
-void describe('NetlinkIpsetMembers', () => {
-  void it('one HEADER per distinct set, then every add/del in one datagram', async () => {
+describe('NetlinkIpsetMembers', () => {
+  it('one HEADER per distinct set, then every add/del in one datagram', async () => {
     const { kernel, members } = setup();
     const tx = new IpsetTransaction().add(IPS, '10.0.0.1').add(IPS, '10.0.0.2').add(CLUSTER, '10.96.0.1,tcp:80').del(IPS, '10.0.0.2');
     await members.apply(tx.operations.filter((op) => op.op === 'add' || op.op === 'del'));
@@ -95,7 +95,7 @@ void describe('NetlinkIpsetMembers', () => {
     members.close();
   });
 
-  void it('without -exist: EEXIST and ENOENT per failed operation, the others applied; missing set and wrong family never sent', async () => {
+  it('without -exist: EEXIST and ENOENT per failed operation, the others applied; missing set and wrong family never sent', async () => {
     const { kernel, members } = setup();
     await members.apply(new IpsetTransaction().add(IPS, '10.0.0.1').operations.filter((op) => op.op === 'add'));
     const tx = new IpsetTransaction({ exist: false })
@@ -124,8 +124,8 @@ void describe('NetlinkIpsetMembers', () => {
   });
 });
 
-void describe('HybridIpset', () => {
-  void it('add/del-only transactions go over netlink, anything else to the restore backend; invalid transactions run nowhere', async () => {
+describe('HybridIpset', () => {
+  it('add/del-only transactions go over netlink, anything else to the restore backend; invalid transactions run nowhere', async () => {
     const { kernel, members } = setup();
     const restore = new FakeIpset();
     const hybrid = new HybridIpset(restore, members);

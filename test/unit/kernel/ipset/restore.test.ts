@@ -29,8 +29,8 @@ class ScriptedRunner implements CommandRunner {
 const A: SetSpec = { name: 'KUBE-CLUSTER-IP', type: 'hash:ip,port', family: 4 };
 const ok = (stdout = ''): RunResult => ({ stdout, stderr: '', exitCode: 0 });
 
-void describe('RestoreIpset', () => {
-  void it('runs one ipset restore with the rendered text on stdin, and nothing for an empty transaction', async () => {
+describe('RestoreIpset', () => {
+  it('runs one ipset restore with the rendered text on stdin, and nothing for an empty transaction', async () => {
     const runner = new ScriptedRunner([ok()]);
     const ipset = new RestoreIpset(runner);
     const tx = new IpsetTransaction().create(A).add(A, '10.96.0.1,tcp:443');
@@ -39,7 +39,7 @@ void describe('RestoreIpset', () => {
     assert.deepEqual(runner.calls, [{ command: 'ipset', args: ['restore'], input: tx.render() }]);
   });
 
-  void it('maps "Error in line N" to operation N and classifies it from the state after the failure', async () => {
+  it('maps "Error in line N" to operation N and classifies it from the state after the failure', async () => {
     const runner = new ScriptedRunner([
       { fail: 'ipset v7.17: Error in line 3: Element cannot be added to the set: it\'s already added\n' },
       ok('create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\nadd KUBE-CLUSTER-IP 10.0.0.1,tcp:80\nadd KUBE-CLUSTER-IP 10.0.0.2,tcp:80\n'),
@@ -55,7 +55,7 @@ void describe('RestoreIpset', () => {
     assert.deepEqual(runner.calls.map((c) => c.args), [['restore'], ['save']]);
   });
 
-  void it('a set missing at an add line is the tool\'s error: the buffered run before it is uncertain', async () => {
+  it('a set missing at an add line is the tool\'s error: the buffered run before it is uncertain', async () => {
     const runner = new ScriptedRunner([{ fail: 'ipset v7.17: Error in line 4: The set with the given name does not exist\n' }, ok('create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\n')]);
     const tx = new IpsetTransaction().create(A).add(A, '10.0.0.1,tcp:80').add(A, '10.0.0.2,tcp:80').add({ ...A, name: 'GONE' }, '10.0.0.3,tcp:80');
     const err: unknown = await new RestoreIpset(runner).apply(tx).catch((e: unknown) => e);
@@ -64,7 +64,7 @@ void describe('RestoreIpset', () => {
     assert.equal(err.appliedCount, 1);
   });
 
-  void it('without a line number the error still is an IpsetRestoreError, with nothing known applied', async () => {
+  it('without a line number the error still is an IpsetRestoreError, with nothing known applied', async () => {
     const runner = new ScriptedRunner([{ fail: 'killed\n' }]);
     const err: unknown = await new RestoreIpset(runner).apply(new IpsetTransaction().create(A)).catch((e: unknown) => e);
     assert.ok(err instanceof IpsetRestoreError);
@@ -73,7 +73,7 @@ void describe('RestoreIpset', () => {
     assert.equal(runner.calls.length, 1);
   });
 
-  void it('listMembers of a missing set is KernelError ENOENT (decided by the name list)', async () => {
+  it('listMembers of a missing set is KernelError ENOENT (decided by the name list)', async () => {
     const runner = new ScriptedRunner([{ fail: 'ipset v7.17: The set with the given name does not exist\n' }, ok('OTHER\n')]);
     await assert.rejects(new RestoreIpset(runner).listMembers('NOPE'), (e) => e instanceof KernelError && e.errno === Errno.ENOENT);
   });

@@ -17,8 +17,8 @@ add E 1.2.3.4,tcp:80,10.0.0.0/8
 add E 1.2.3.4,sctp:80,10.0.0.1
 `;
 
-void describe('parseSave', () => {
-  void it('parses headers and members, sorting both', () => {
+describe('parseSave', () => {
+  it('parses headers and members, sorting both', () => {
     assert.deepEqual(parseSave(SAVED), [
       { name: 'A', type: 'hash:ip,port', family: 4, hashsize: 1024, maxelem: 65536, range: undefined, comment: false, members: ['1.2.3.5,icmp:echo-request', '1.2.3.5,sctp:80', '10.0.0.1,tcp:80'] },
       { name: 'C', type: 'hash:ip,port,ip', family: 6, hashsize: 1024, maxelem: 65536, range: undefined, comment: true, members: ['fd00::1,tcp:80,fd00::2'] },
@@ -27,7 +27,7 @@ void describe('parseSave', () => {
     ]);
   });
 
-  void it('returns nothing for empty output', () => {
+  it('returns nothing for empty output', () => {
     assert.deepEqual(parseSave(''), []);
   });
 });

@@ -11,8 +11,8 @@ const SOURCE_CIDR: SetSpec = { name: 'KUBE-LOAD-BALANCER-SOURCE-CIDR', type: 'ha
 const NODE_PORT_TCP: SetSpec = { name: 'KUBE-NODE-PORT-TCP', type: 'bitmap:port', family: 4 };
 const IPVS_IPS6: SetSpec = { name: 'KUBE-6-IPVS-IPS', type: 'hash:ip', family: 6 };
 
-void describe('IpsetTransaction.render', () => {
-  void it('renders every operation as one restore line, with -exist by default', () => {
+describe('IpsetTransaction.render', () => {
+  it('renders every operation as one restore line, with -exist by default', () => {
     const tx = new IpsetTransaction()
       .create(CLUSTER_IP)
       .create(NODE_PORT_TCP)
@@ -49,12 +49,12 @@ void describe('IpsetTransaction.render', () => {
     ].join('\n'));
   });
 
-  void it('renders no -exist in strict mode', () => {
+  it('renders no -exist in strict mode', () => {
     const tx = new IpsetTransaction({ exist: false }).create(NODE_PORT_TCP).add(NODE_PORT_TCP, '30080').del(NODE_PORT_TCP, '30081').destroy(NODE_PORT_TCP);
     assert.equal(tx.render(), 'create KUBE-NODE-PORT-TCP bitmap:port range 0-65535\nadd KUBE-NODE-PORT-TCP 30080\ndel KUBE-NODE-PORT-TCP 30081\ndestroy KUBE-NODE-PORT-TCP\n');
   });
 
-  void it('renders replaceMembers as ensure, fill a flushed temporary set, swap, destroy', () => {
+  it('renders replaceMembers as ensure, fill a flushed temporary set, swap, destroy', () => {
     const tx = new IpsetTransaction().replaceMembers(CLUSTER_IP, ['10.96.0.1,tcp:443', { ip: '10.96.0.1', protocol: 'TCP', port: 443 }, '10.96.0.10,udp:53']);
     assert.equal(tx.render(), [
       'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536 -exist',
@@ -68,7 +68,7 @@ void describe('IpsetTransaction.render', () => {
     ].join('\n'));
   });
 
-  void it('derives distinct temporary names within 31 characters for long names', () => {
+  it('derives distinct temporary names within 31 characters for long names', () => {
     assert.equal(tmpSetName('KUBE-CLUSTER-IP'), 'KUBE-CLUSTER-IP-TMP');
     const a = tmpSetName('KUBE-6-LOAD-BALANCER-SOURCE-CID');
     const b = tmpSetName('KUBE-6-LOAD-BALANCER-SOURCE-IP');
@@ -78,7 +78,7 @@ void describe('IpsetTransaction.render', () => {
   });
 });
 
-void describe('IpsetTransaction validation', () => {
+describe('IpsetTransaction validation', () => {
   const invalid: Array<[string, (tx: IpsetTransaction) => unknown, string]> = [
     ['IPv6 member in an IPv4 set', (tx) => tx.add(CLUSTER_IP, 'fd00::1,tcp:80'), 'ip'],
     ['IPv4 member in an IPv6 set', (tx) => tx.add(IPVS_IPS6, '10.0.0.1'), 'ip'],
@@ -99,7 +99,7 @@ void describe('IpsetTransaction validation', () => {
     ['comment with a quote', (tx) => tx.create({ ...CLUSTER_IP, comment: 'a"b' }), 'comment'],
   ];
   for (const [title, build, field] of invalid) {
-    void it(`records, never throws: ${title}`, () => {
+    it(`records, never throws: ${title}`, () => {
       const tx = new IpsetTransaction().create(CLUSTER_IP);
       assert.doesNotThrow(() => build(tx));
       assert.equal(tx.errors.length, 1);
@@ -111,12 +111,12 @@ void describe('IpsetTransaction validation', () => {
     });
   }
 
-  void it('names the set and the member in the error', () => {
+  it('names the set and the member in the error', () => {
     const tx = new IpsetTransaction().add(CLUSTER_IP, '10.0.0.1,tcp:99999');
     assert.equal(tx.errors[0]?.object, 'set KUBE-CLUSTER-IP member 10.0.0.1,tcp:99999');
   });
 
-  void it('replaceMembers with one invalid member adds none of its lines', () => {
+  it('replaceMembers with one invalid member adds none of its lines', () => {
     const tx = new IpsetTransaction().replaceMembers(CLUSTER_IP, ['10.0.0.1,tcp:80', 'nonsense']);
     assert.equal(tx.size, 0);
     assert.equal(tx.errors.length, 1);

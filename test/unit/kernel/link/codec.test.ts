@@ -6,8 +6,8 @@ import {
   decodeAddress, decodeLink, encodeAddress, encodeLinkByName, encodeNewLink,
 } from '../../../../src/kernel/link/codec.ts';
 
-void describe('rtnetlink link codec', () => {
-  void it('encodes RTM_NEWLINK for a dummy: zero ifinfomsg, IFLA_IFNAME, nested IFLA_LINKINFO/IFLA_INFO_KIND', () => {
+describe('rtnetlink link codec', () => {
+  it('encodes RTM_NEWLINK for a dummy: zero ifinfomsg, IFLA_IFNAME, nested IFLA_LINKINFO/IFLA_INFO_KIND', () => {
     const body = encodeNewLink('kube-ipvs0', 'dummy');
     assert.equal(body.subarray(0, 16).toString('hex'), '00'.repeat(16));
     // IFLA_IFNAME: len 4+11, type 3, "kube-ipvs0\0", 1 byte pad
@@ -20,7 +20,7 @@ void describe('rtnetlink link codec', () => {
     assert.equal(body.length, 48);
   });
 
-  void it('decodes index, name, kind and flags of an RTM_NEWLINK reply', () => {
+  it('decodes index, name, kind and flags of an RTM_NEWLINK reply', () => {
     const head = Buffer.alloc(16);
     head.writeInt32LE(7, 4);
     head.writeUInt32LE(0x1043, 8); // IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_LOWER_UP
@@ -33,15 +33,15 @@ void describe('rtnetlink link codec', () => {
     assert.throws(() => decodeLink(Buffer.alloc(8)), { code: 'ERR_NETLINK_MALFORMED' });
   });
 
-  void it('asks for a link by name with index 0', () => {
+  it('asks for a link by name with index 0', () => {
     const body = encodeLinkByName('lo');
     assert.equal(body.readInt32LE(4), 0);
     assert.equal(body.subarray(16).toString('hex'), '07000300' + '6c6f00' + '00');
   });
 });
 
-void describe('rtnetlink address codec', () => {
-  void it('encodes ifaddrmsg and IFA_LOCAL + IFA_ADDRESS for IPv4 and IPv6', () => {
+describe('rtnetlink address codec', () => {
+  it('encodes ifaddrmsg and IFA_LOCAL + IFA_ADDRESS for IPv4 and IPv6', () => {
     const v4 = encodeAddress({ family: 4, address: '10.96.0.1', prefixLength: 32 }, 9);
     assert.equal(v4.toString('hex'), '02200000' + '09000000' + '08000200' + '0a600001' + '08000100' + '0a600001');
     const v6 = encodeAddress({ family: 6, address: 'fd00::1', prefixLength: 128 }, 9, IFA_F_NODAD);
@@ -56,7 +56,7 @@ void describe('rtnetlink address codec', () => {
     assert.equal(decodeAddress(wide)?.flags, 0x202);
   });
 
-  void it('round-trips and prefers IFA_LOCAL, then IFA_ADDRESS; IFA_FLAGS over the u8 flags', () => {
+  it('round-trips and prefers IFA_LOCAL, then IFA_ADDRESS; IFA_FLAGS over the u8 flags', () => {
     const v4 = decodeAddress(encodeAddress({ family: 4, address: '192.168.1.10', prefixLength: 24 }, 3));
     assert.deepEqual(v4, { family: 4, address: '192.168.1.10', prefixLength: 24, scope: 0, index: 3, flags: 0 });
 
@@ -72,7 +72,7 @@ void describe('rtnetlink address codec', () => {
     assert.equal(decodeAddress(pointToPoint)?.address, '10.0.0.1');
   });
 
-  void it('skips other families and refuses malformed addresses', () => {
+  it('skips other families and refuses malformed addresses', () => {
     assert.equal(decodeAddress(Buffer.from([17, 0, 0, 0, 1, 0, 0, 0])), undefined);
     const short = Buffer.concat([Buffer.from([2, 32, 0, 0, 1, 0, 0, 0]), new AttributeWriter().bytes(IFA_LOCAL, Buffer.from([10, 0, 0])).toBuffer()]);
     assert.throws(() => decodeAddress(short), { code: 'ERR_NETLINK_MALFORMED' });

@@ -7,8 +7,8 @@ import type { InterfaceAddress } from '../../../../src/kernel/link/types.ts';
 const v4 = (address: string, prefixLength = 32): InterfaceAddress => ({ family: 4, address, prefixLength });
 const v6 = (address: string, prefixLength = 128): InterfaceAddress => ({ family: 6, address, prefixLength });
 
-void describe('FakeLinks', () => {
-  void it('creates a DOWN dummy once and returns the same link afterwards', async () => {
+describe('FakeLinks', () => {
+  it('creates a DOWN dummy once and returns the same link afterwards', async () => {
     const links = new FakeLinks();
     const created = await links.ensureDummy('kube-ipvs0');
     assert.deepEqual(created, { index: 2, name: 'kube-ipvs0', kind: 'dummy', up: false });
@@ -17,12 +17,12 @@ void describe('FakeLinks', () => {
     assert.equal(await links.getLink('eth9'), undefined);
   });
 
-  void it('refuses to adopt a link of another kind with EEXIST', async () => {
+  it('refuses to adopt a link of another kind with EEXIST', async () => {
     const links = new FakeLinks([{ name: 'kube-ipvs0', kind: 'veth' }]);
     await assert.rejects(links.ensureDummy('kube-ipvs0'), (e) => hasErrno(e, Errno.EEXIST));
   });
 
-  void it('deletes links with ENODEV for missing ones and EOPNOTSUPP for lo', async () => {
+  it('deletes links with ENODEV for missing ones and EOPNOTSUPP for lo', async () => {
     const links = new FakeLinks();
     await links.ensureDummy('kube-ipvs0');
     await links.deleteLink('kube-ipvs0');
@@ -31,7 +31,7 @@ void describe('FakeLinks', () => {
     await assert.rejects(links.deleteLink('lo'), (e) => hasErrno(e, Errno.EOPNOTSUPP));
   });
 
-  void it('applies a batch per address: EEXIST and EADDRNOTAVAIL fail alone, the rest applies', async () => {
+  it('applies a batch per address: EEXIST and EADDRNOTAVAIL fail alone, the rest applies', async () => {
     const links = new FakeLinks();
     await links.ensureDummy('kube-ipvs0');
     assert.deepEqual(await links.changeAddresses('kube-ipvs0', { add: [v4('10.96.0.1'), v6('fd00::1')], delete: [] }), []);
@@ -49,7 +49,7 @@ void describe('FakeLinks', () => {
     assert.equal(links.batches, 2);
   });
 
-  void it('lets IPv4 keep one address under two prefixes (the kernel matches local + mask)', async () => {
+  it('lets IPv4 keep one address under two prefixes (the kernel matches local + mask)', async () => {
     const links = new FakeLinks();
     await links.ensureDummy('d0');
     assert.deepEqual(await links.changeAddresses('d0', { add: [v4('10.0.0.1', 32), v4('10.0.0.1', 24)], delete: [] }), []);
@@ -57,7 +57,7 @@ void describe('FakeLinks', () => {
     assert.deepEqual(await links.listAddresses('d0'), [v4('10.0.0.1', 32)]);
   });
 
-  void it('reports invalid addresses as ValidationError failures and canonicalises IPv6', async () => {
+  it('reports invalid addresses as ValidationError failures and canonicalises IPv6', async () => {
     const links = new FakeLinks();
     await links.ensureDummy('kube-ipvs0');
     const failures = await links.changeAddresses('kube-ipvs0', {
@@ -69,7 +69,7 @@ void describe('FakeLinks', () => {
     assert.deepEqual(await links.listAddresses('kube-ipvs0'), [v6('fd00::a')]);
   });
 
-  void it('rejects whole calls on a missing link with ENODEV', async () => {
+  it('rejects whole calls on a missing link with ENODEV', async () => {
     const links = new FakeLinks();
     await assert.rejects(links.listAddresses('kube-ipvs0'), (e) => hasErrno(e, Errno.ENODEV));
     await assert.rejects(links.changeAddresses('kube-ipvs0', { add: [v4('10.96.0.1')], delete: [] }), (e: unknown) => {
@@ -81,7 +81,7 @@ void describe('FakeLinks', () => {
     await assert.rejects(links.getLink('bad/name'), ValidationError);
   });
 
-  void it('lists every local address with link, index and scope', async () => {
+  it('lists every local address with link, index and scope', async () => {
     const links = new FakeLinks([
       // IPv4 keeps the scope it was added with (iproute2 asks for host scope on 127/8); IPv6 derives it.
       { name: 'lo', up: true, addresses: [{ ...v4('127.0.0.1', 8), scope: 254 }, v6('::1')] },
@@ -97,7 +97,7 @@ void describe('FakeLinks', () => {
     ]);
   });
 
-  void it('refuses calls after close', async () => {
+  it('refuses calls after close', async () => {
     const links = new FakeLinks();
     await links.close();
     await assert.rejects(links.getLink('lo'), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'ERR_NETLINK_CLOSED');

@@ -89,7 +89,7 @@ class FakeKernel implements NetlinkTransport {
 const ctx = (i: number) => ({ operation: 'test.op', object: `#${i}` });
 const payloadOf = (i: number) => { const b = Buffer.alloc(96); b.writeUInt32LE(i, 0); return b; };
 
-void test('batch: per-message outcomes, ACK only on the last message of each datagram, in-flight bounded', async () => {
+test('batch: per-message outcomes, ACK only on the last message of each datagram, in-flight bounded', async () => {
   const fake = new FakeKernel(64 * 1024);
   const socket = new NetlinkSocket(fake);
   fake.behaviour = (m) => { const i = m.payload.readUInt32LE(0); return i % 97 === 3 ? { errno: 17 } : {}; };
@@ -120,7 +120,7 @@ void test('batch: per-message outcomes, ACK only on the last message of each dat
   socket.close();
 });
 
-void test('request: data replies then ACK; an error reply rejects with KernelError(errno)', async () => {
+test('request: data replies then ACK; an error reply rejects with KernelError(errno)', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake);
   fake.behaviour = (m) => (m.type === 40 ? { errno: 3 } : { data: [{ type: 30, payload: Buffer.from('abcd') }] });
@@ -131,7 +131,7 @@ void test('request: data replies then ACK; an error reply rejects with KernelErr
   socket.close();
 });
 
-void test('dump: multipart replies until NLMSG_DONE; dumps run one at a time; DONE with an error rejects', async () => {
+test('dump: multipart replies until NLMSG_DONE; dumps run one at a time; DONE with an error rejects', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake);
   fake.behaviour = (m) => (m.type === 41
@@ -149,7 +149,7 @@ void test('dump: multipart replies until NLMSG_DONE; dumps run one at a time; DO
   socket.close();
 });
 
-void test('a garbage or odd reply never escapes the listener; it fails the socket, later calls reject', async () => {
+test('a garbage or odd reply never escapes the listener; it fails the socket, later calls reject', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake);
   fake.answer = false;
@@ -167,7 +167,7 @@ void test('a garbage or odd reply never escapes the listener; it fails the socke
   await assert.rejects(socket.request({ type: 30, payload: Buffer.alloc(4) }, ctx(2)), (e: unknown) => e instanceof ProxierError && e.code === 'ERR_NETLINK_CLOSED');
 });
 
-void test('a malformed datagram rejects what is in flight with ERR_NETLINK_MALFORMED', async () => {
+test('a malformed datagram rejects what is in flight with ERR_NETLINK_MALFORMED', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake);
   fake.answer = false;
@@ -179,7 +179,7 @@ void test('a malformed datagram rejects what is in flight with ERR_NETLINK_MALFO
   assert.doesNotThrow(() => fake.handlers?.truncated());
 });
 
-void test('an asynchronous socket error (ENOBUFS) fails pending work with KernelError, not a crash', async () => {
+test('an asynchronous socket error (ENOBUFS) fails pending work with KernelError, not a crash', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake);
   fake.answer = false;
@@ -189,7 +189,7 @@ void test('an asynchronous socket error (ENOBUFS) fails pending work with Kernel
   await assert.rejects(pending, (e: unknown) => e instanceof KernelError && e.errno === 105);
 });
 
-void test('no reply within timeoutMs: TimeoutError, and the socket is closed', async () => {
+test('no reply within timeoutMs: TimeoutError, and the socket is closed', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake, { timeoutMs: 30 });
   fake.answer = false;
@@ -200,7 +200,7 @@ void test('no reply within timeoutMs: TimeoutError, and the socket is closed', a
   assert.equal(fake.closed, true);
 });
 
-void test('sendmsg failure: each batch message fails with that errno (the kernel saw none)', async () => {
+test('sendmsg failure: each batch message fails with that errno (the kernel saw none)', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake);
   fake.sendErrno = 90;
@@ -210,7 +210,7 @@ void test('sendmsg failure: each batch message fails with that errno (the kernel
   socket.close();
 });
 
-void test('a reply that fails to decode rejects only its own request; the socket keeps working', async () => {
+test('a reply that fails to decode rejects only its own request; the socket keeps working', async () => {
   const fake = new FakeKernel(425984);
   const socket = new NetlinkSocket(fake);
   fake.answer = false;

@@ -11,25 +11,25 @@ import type { Sysctl } from '../../../../src/kernel/sysctl/types.ts';
 
 const ctx = { operation: 'test' };
 
-void describe('parseSysctlName', () => {
+describe('parseSysctlName', () => {
   for (const good of ['net/ipv4/vs/conntrack', 'net/ipv4/conf/eth0.100/rp_filter', 'net/ipv6/conf/kube-ipvs0/accept_dad']) {
-    void it(`accepts ${good}`, () => assert.equal(parseSysctlName(good, ctx), good));
+    it(`accepts ${good}`, () => assert.equal(parseSysctlName(good, ctx), good));
   }
   for (const bad of ['', '../etc/passwd', 'net/../../etc/shadow', 'net/./ipv4', '/net/ipv4', 'net//ipv4', 'net/ipv4/', 'Net/IPv4', 'net/ipv4/vs conntrack', 'net\nipv4', 'net.ipv4.ip_forward.x/..']) {
-    void it(`refuses ${JSON.stringify(bad)}`, () => assert.throws(() => parseSysctlName(bad, ctx), ValidationError));
+    it(`refuses ${JSON.stringify(bad)}`, () => assert.throws(() => parseSysctlName(bad, ctx), ValidationError));
   }
 });
 
 /** Behaviour shared by the real implementation (on a fake root) and the fake. */
 function contract(name: string, make: () => Promise<Sysctl>): void {
-  void describe(`${name} contract`, () => {
-    void it('reads without the trailing newline and writes a value back', async () => {
+  describe(`${name} contract`, () => {
+    it('reads without the trailing newline and writes a value back', async () => {
       const s = await make();
       assert.equal(await s.get('net/ipv4/vs/conntrack'), '0');
       await s.set('net/ipv4/vs/conntrack', '1');
       assert.equal(await s.get('net/ipv4/vs/conntrack'), '1');
     });
-    void it('rejects a missing key with KernelError ENOENT naming the key', async () => {
+    it('rejects a missing key with KernelError ENOENT naming the key', async () => {
       const s = await make();
       for (const op of [() => s.get('net/ipv4/vs/nope'), () => s.set('net/ipv4/vs/nope', '1')]) {
         await assert.rejects(op, (err: unknown) => {
@@ -40,7 +40,7 @@ function contract(name: string, make: () => Promise<Sysctl>): void {
         });
       }
     });
-    void it('validates names and values before touching anything', async () => {
+    it('validates names and values before touching anything', async () => {
       const s = await make();
       await assert.rejects(s.get('../../etc/passwd'), ValidationError);
       await assert.rejects(s.set('net/ipv4/vs/conntrack', '1\n0'), ValidationError);
@@ -50,7 +50,7 @@ function contract(name: string, make: () => Promise<Sysctl>): void {
   });
 }
 
-void describe('ProcSysctl on an injected root', () => {
+describe('ProcSysctl on an injected root', () => {
   let root = '';
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'sysctl-'));
@@ -65,7 +65,7 @@ void describe('ProcSysctl on an injected root', () => {
   }
   contract('ProcSysctl', fresh);
 
-  void it('writes exactly one line and never creates a missing file', async () => {
+  it('writes exactly one line and never creates a missing file', async () => {
     const dir = await mkdtemp(join(root, 'w-'));
     await mkdir(join(dir, 'net/ipv4'), { recursive: true });
     await writeFile(join(dir, 'net/ipv4/ip_forward'), '0\n');
@@ -76,16 +76,16 @@ void describe('ProcSysctl on an injected root', () => {
     await assert.rejects(access(join(dir, 'net/ipv4/new_key')));
   });
 
-  void it('maps EISDIR for a directory name to a KernelError', async () => {
+  it('maps EISDIR for a directory name to a KernelError', async () => {
     const s = await fresh();
     await assert.rejects(s.get('net/ipv4'), (e: unknown) => e instanceof KernelError && e.errno === 21);
   });
 });
 
-void describe('FakeSysctl', () => {
+describe('FakeSysctl', () => {
   contract('FakeSysctl', () => Promise.resolve(new FakeSysctl({ 'net/ipv4/vs/conntrack': '0' })));
 
-  void it('refuses non-integers for integer keys with EINVAL and records writes', async () => {
+  it('refuses non-integers for integer keys with EINVAL and records writes', async () => {
     const s = new FakeSysctl({ 'net/ipv4/vs/expire_nodest_conn': '0', 'net/ipv4/ip_local_port_range': '32768\t60999' });
     await assert.rejects(s.set('net/ipv4/vs/expire_nodest_conn', 'yes'), (e) => hasErrno(e, Errno.EINVAL));
     await s.set('net/ipv4/vs/expire_nodest_conn', '01');
