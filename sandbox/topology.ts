@@ -48,6 +48,38 @@ export function deletePodNetwork(): void {
   toolQuiet('ip', 'link', 'del', POD_BRIDGE);
 }
 
+export interface PodNetwork {
+  readonly pods: readonly Pod[];
+  /** Stops the name servers and removes the pods and the bridge. */
+  teardown(): void;
+}
+
+/**
+ * A fresh pod network with one pod per spec, each answering HTTP on `port` with its own name.
+ * If anything fails half-way, what was made is removed before the error is thrown.
+ */
+export async function startPodNetwork(specs: readonly { readonly name: string; readonly ip: string }[], port = 8080): Promise<PodNetwork> {
+  const pods: Pod[] = [];
+  const servers: ChildProcess[] = [];
+  const teardown = (): void => {
+    for (const s of servers) s.kill();
+    for (const p of pods) deletePod(p);
+    deletePodNetwork();
+  };
+  try {
+    createPodNetwork();
+    for (const spec of specs) pods.push(createPod(spec.name, spec.ip));
+    const started = await Promise.allSettled(pods.map((p) => startNameServer(p.name, port)));
+    for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  } catch (error) {
+    teardown();
+    throw error;
+  }
+  return { pods, teardown };
+}
+
 /** Runs a tool inside a pod's namespace and returns stdout. */
 export function inPod(pod: string, command: string, ...args: string[]): string {
   return tool('ip', 'netns', 'exec', pod, command, ...args);

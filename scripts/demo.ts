@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tool } from '../sandbox/tools.ts';
-import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from '../sandbox/topology.ts';
+import { httpFrom, startPodNetwork, type PodNetwork } from '../sandbox/topology.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const NODE = 'demo-node';
@@ -69,15 +69,12 @@ async function main(): Promise<void> {
   cpSync(join(root, 'manifests/examples'), dir, { recursive: true });
   const slices = join(dir, 'web-endpoints.yaml');
   const original = readFileSync(slices, 'utf8');
-  let pods: Pod[] = [];
-  let servers: ChildProcess[] = [];
+  let net: PodNetwork | undefined;
   let daemon: ChildProcess | undefined;
   try {
     heading('Pods: three network namespaces on bridge cbr0, each serving HTTP on :8080 with its own name');
-    createPodNetwork();
-    pods = ['10.244.0.11', '10.244.0.12', '10.244.0.13'].map((ip, i) => createPod(`pod-${i + 1}`, ip));
-    servers = await Promise.all(pods.map((p) => startNameServer(p.name, 8080)));
-    for (const p of pods) process.stdout.write(`${p.name}  ${p.ip}\n`);
+    net = await startPodNetwork(['10.244.0.11', '10.244.0.12', '10.244.0.13'].map((ip, i) => ({ name: `pod-${i + 1}`, ip })));
+    for (const p of net.pods) process.stdout.write(`${p.name}  ${p.ip}\n`);
 
     heading(`ipvs-proxier --manifests ${dir}  (services from manifests/examples/)`);
     const d = startDaemon(dir);
@@ -111,9 +108,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {
     daemon?.kill('SIGKILL');
-    for (const s of servers) s.kill();
-    for (const p of pods) deletePod(p);
-    deletePodNetwork();
+    net?.teardown();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@ import { FakeApiServer } from '../support/apiserver/server.ts';
 import { serviceObject, sliceObject } from '../helpers/objects.ts';
 import { resetProxierState } from './reset.ts';
 import { tool } from './require-sandbox.ts';
-import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from '../../sandbox/topology.ts';
+import { httpFrom, startPodNetwork, type PodNetwork } from '../../sandbox/topology.ts';
 
 const NODE = 'sandbox-node';
 const bin = fileURLToPath(new URL('../../bin/ipvs-proxier.js', import.meta.url));
@@ -48,15 +48,12 @@ async function get(address: string, path: string): Promise<{ status: number; bod
 describe('daemon against the API server (cluster mode)', () => {
   let api: FakeApiServer;
   let daemon: ChildProcess;
-  let pods: Pod[] = [];
-  let servers: ChildProcess[] = [];
+  let net: PodNetwork | undefined;
   let logs = '';
 
   before(async () => {
     resetProxierState();
-    createPodNetwork();
-    pods = ['10.244.0.21', '10.244.0.22', '10.244.0.23'].map((ip, i) => createPod(`api-pod-${i + 1}`, ip));
-    servers = await Promise.all(pods.map((p) => startNameServer(p.name, 8080)));
+    net = await startPodNetwork(['10.244.0.21', '10.244.0.22', '10.244.0.23'].map((ip, i) => ({ name: `api-pod-${i + 1}`, ip })));
     api = await FakeApiServer.start({ port: 0 });
     api.apply(nodeObject());
     api.apply(serviceObject({ name: 'web', clusterIP: '10.96.1.10' }));
@@ -74,9 +71,7 @@ describe('daemon against the API server (cluster mode)', () => {
       await new Promise((resolve) => daemon.once('exit', resolve));
     }
     await api.close();
-    for (const s of servers) s.kill();
-    for (const p of pods) deletePod(p);
-    deletePodNetwork();
+    net?.teardown();
     resetProxierState();
   });
 

@@ -4,7 +4,6 @@
 import './require-sandbox.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { release } from 'node:os';
 import { pino } from 'pino';
 import { desiredSysctls, parseKernelRelease } from '../../src/desired/sysctls.ts';
@@ -15,7 +14,7 @@ import type { Service } from '../../src/model/types.ts';
 import { familyConfig, slice } from '../helpers/objects.ts';
 import { tool } from './require-sandbox.ts';
 import { resetProxierState } from './reset.ts';
-import { POD_BRIDGE, createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, inPod, startNameServer, type Pod } from '../../sandbox/topology.ts';
+import { POD_BRIDGE, httpFrom, inPod, startPodNetwork, type PodNetwork } from '../../sandbox/topology.ts';
 
 const NODE = 'sandbox-node';
 const GATEWAY6 = 'fd00:244::1';
@@ -36,21 +35,18 @@ function dualStackService(): Service {
 describe('engine in the real kernel, dual-stack', () => {
   let kernel: OpenKernel;
   let proxier: Proxier;
-  let pods: Pod[] = [];
-  let servers: ChildProcess[] = [];
+  let net: PodNetwork | undefined;
 
   before(async () => {
     resetProxierState();
-    createPodNetwork();
+    net = await startPodNetwork(pods4.map((ip, i) => ({ name: `v6-pod-${i + 1}`, ip })));
+    // The name servers listen on ::, so the IPv6 addresses can come after them.
     // nodad: duplicate address detection would hold the addresses tentative for a second or more.
     tool('ip', '-6', 'addr', 'add', `${GATEWAY6}/64`, 'dev', POD_BRIDGE, 'nodad');
-    pods = pods6.map((ip6, i) => {
-      const pod = createPod(`v6-pod-${i + 1}`, pods4[i] ?? '');
-      inPod(pod.name, 'ip', '-6', 'addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad');
+    net.pods.forEach((pod, i) => {
+      inPod(pod.name, 'ip', '-6', 'addr', 'add', `${pods6[i] ?? ''}/64`, 'dev', 'eth0', 'nodad');
       inPod(pod.name, 'ip', '-6', 'route', 'add', 'default', 'via', GATEWAY6);
-      return pod;
     });
-    servers = await Promise.all(pods.map((p) => startNameServer(p.name, 8080)));
     kernel = await openKernel({ iptablesBackend: 'legacy' });
     proxier = new Proxier({
       kernel,
@@ -66,9 +62,7 @@ describe('engine in the real kernel, dual-stack', () => {
   });
 
   after(async () => {
-    for (const s of servers) s.kill();
-    for (const p of pods) deletePod(p);
-    deletePodNetwork();
+    net?.teardown();
     await kernel.close();
     resetProxierState();
   });

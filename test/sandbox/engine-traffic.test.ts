@@ -3,7 +3,6 @@
 import './require-sandbox.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { release } from 'node:os';
 import { pino } from 'pino';
 import { desiredSysctls, parseKernelRelease } from '../../src/desired/sysctls.ts';
@@ -13,7 +12,7 @@ import type { Service, EndpointSliceInfo } from '../../src/model/types.ts';
 import { familyConfig, service, slice } from '../helpers/objects.ts';
 import { tool } from './require-sandbox.ts';
 import { resetProxierState } from './reset.ts';
-import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from '../../sandbox/topology.ts';
+import { httpFrom, startPodNetwork, type PodNetwork } from '../../sandbox/topology.ts';
 
 const NODE = 'sandbox-node';
 const podIPs = ['10.244.0.11', '10.244.0.12', '10.244.0.13'];
@@ -38,17 +37,14 @@ function ipvsadmLines(): string[] {
 describe('engine in the real kernel', () => {
   let kernel: OpenKernel;
   let proxier: Proxier;
-  let pods: Pod[] = [];
-  let servers: ChildProcess[] = [];
+  let net: PodNetwork | undefined;
   const web = service({ name: 'web', clusterIP: '10.96.0.10' });
   const sticky = service({ name: 'sticky', clusterIP: '10.96.0.11', affinity: 600 });
   let webEndpoints = endpointsOf('web', podIPs);
 
   before(async () => {
     resetProxierState();
-    createPodNetwork();
-    pods = podIPs.map((ip, i) => createPod(`pod-${i + 1}`, ip));
-    servers = await Promise.all(pods.map((p) => startNameServer(p.name, 8080)));
+    net = await startPodNetwork(podIPs.map((ip, i) => ({ name: `pod-${i + 1}`, ip })));
     kernel = await openKernel({ iptablesBackend: 'legacy' });
     proxier = new Proxier({ kernel, families: [familyConfig({ nodeName: NODE, clusterCIDR: '10.244.0.0/16' })], logger: pino({ level: 'silent' }),
       sysctls: desiredSysctls({ strictARP: false, kernelVersion: parseKernelRelease(release()) }),
@@ -62,9 +58,7 @@ describe('engine in the real kernel', () => {
   });
 
   after(async () => {
-    for (const s of servers) s.kill();
-    for (const p of pods) deletePod(p);
-    deletePodNetwork();
+    net?.teardown();
     await kernel.close();
     resetProxierState();
   });

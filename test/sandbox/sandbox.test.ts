@@ -3,9 +3,8 @@ import './require-sandbox.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { tool } from './require-sandbox.ts';
-import { createPod, createPodNetwork, deletePod, deletePodNetwork, httpFrom, startNameServer, type Pod } from '../../sandbox/topology.ts';
+import { httpFrom, startPodNetwork, type PodNetwork } from '../../sandbox/topology.ts';
 
 describe('sandbox kernel', () => {
   it('has the modules ipvs-proxier needs', () => {
@@ -30,19 +29,14 @@ describe('sandbox kernel', () => {
 });
 
 describe('pods as network namespaces on a bridge', () => {
-  let pods: Pod[] = [];
-  let servers: ChildProcess[] = [];
+  let net: PodNetwork | undefined;
 
   before(async () => {
-    createPodNetwork();
-    pods = [createPod('sbx-a', '10.244.0.11'), createPod('sbx-b', '10.244.0.12')];
-    servers = await Promise.all(pods.map((p) => startNameServer(p.name, 8080)));
+    net = await startPodNetwork([{ name: 'sbx-a', ip: '10.244.0.11' }, { name: 'sbx-b', ip: '10.244.0.12' }]);
   });
 
   after(() => {
-    for (const s of servers) s.kill();
-    for (const p of pods) deletePod(p);
-    deletePodNetwork();
+    net?.teardown();
   });
 
   it('pod to pod', () => assert.deepEqual(httpFrom('sbx-a', '10.244.0.12', 8080), ['sbx-b']));
