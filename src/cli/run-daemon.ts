@@ -6,15 +6,13 @@
 import { hostname, release } from 'node:os';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings.ts';
-import { ApiDaemon } from '../daemon/api-daemon.ts';
-import { ManifestDaemon } from '../daemon/manifests-daemon.ts';
+import { sourceDaemon } from '../daemon/source-daemon.ts';
 import type { SyncLoopOptions } from '../daemon/sync-loop.ts';
 import type { FamilyConfig } from '../desired/config.ts';
 import { desiredSysctls, parseKernelRelease } from '../desired/sysctls.ts';
 import { Proxier } from '../engine/proxier.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { startObservability, type Observability } from '../observability/observability.ts';
-import { loadApiConfig } from '../sources/api/kubeconfig.ts';
 import { kernelFor } from './kernel-for.ts';
 import { runOnce } from './run-once.ts';
 
@@ -47,9 +45,7 @@ export async function runDaemon(settings: Settings, logger: Logger): Promise<num
 
 async function watchUntilSignal(settings: Settings, loop: SyncLoopOptions, nodeName: string, observability: Observability): Promise<number> {
   const { logger } = loop;
-  const daemon = settings.manifests !== undefined
-    ? new ManifestDaemon({ ...loop, dir: settings.manifests })
-    : new ApiDaemon({ ...loop, kubeConfig: loadApiConfig({ kubeconfig: settings.kubeconfig, master: settings.master }), nodeName });
+  const daemon = sourceDaemon(settings, loop, nodeName);
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

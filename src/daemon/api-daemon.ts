@@ -55,6 +55,14 @@ export class ApiDaemon {
     return true;
   }
 
+  /** --once: fill the caches from the initial lists, then stop watching. False if they never arrived. */
+  async loadOnce(): Promise<boolean> {
+    this.source.start();
+    const synced = await this.source.whenSynced();
+    await this.source.stop();
+    return synced;
+  }
+
   async stop(): Promise<void> {
     if (this.kickTimer !== undefined) clearTimeout(this.kickTimer);
     await this.source.stop();

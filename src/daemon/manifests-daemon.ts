@@ -50,6 +50,12 @@ export class ManifestDaemon {
     this.loop.start();
   }
 
+  /** --once: read the directory into the engine. */
+  async loadOnce(): Promise<boolean> {
+    await this.reload();
+    return true;
+  }
+
   async stop(): Promise<void> {
     this.watcher?.close();
     if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
