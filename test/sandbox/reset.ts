@@ -1,4 +1,5 @@
 /** Removes everything ipvs-proxier may have created in the sandbox kernel, so each test file starts clean. */
+import { tokenizeLine } from '../../src/kernel/iptables/text.ts';
 import { tool, toolQuiet } from './require-sandbox.ts';
 
 export function resetProxierState(): void {
@@ -10,8 +11,10 @@ export function resetProxierState(): void {
       // Built-in chains: drop our jump rules; then flush and delete our chains.
       const text = safeTool(save, '-t', table);
       for (const line of text.split('\n')) {
-        const m = /^-A (PREROUTING|OUTPUT|POSTROUTING|INPUT|FORWARD) (.* -j KUBE-[A-Z0-9-]+)$/.exec(line);
-        if (m) toolQuiet('sh', '-c', `${cmd} -t ${table} -D ${m[1]} ${m[2]}`);
+        if (!/^-A (PREROUTING|OUTPUT|POSTROUTING|INPUT|FORWARD) .* -j KUBE-[A-Z0-9-]+$/.test(line)) continue;
+        // The saved rule, tokenized as iptables-restore would (quoted comments stay one argument).
+        const args = tokenizeLine(line);
+        if (args !== undefined) toolQuiet(cmd, '-t', table, '-D', ...args.slice(1));
       }
       const chains = text.split('\n').filter((l) => l.startsWith(':KUBE-')).map((l) => l.slice(1).split(' ')[0] ?? '');
       for (const c of chains) toolQuiet(cmd, '-t', table, '-F', c);
