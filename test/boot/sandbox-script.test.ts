@@ -3,14 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const sandbox = fileURLToPath(new URL('../../../scripts/sandbox', import.meta.url));
-
-function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(sandbox, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { boot as run, projectRoot } from './boot.ts';
 
 describe('scripts/sandbox', () => {
   it('runs in a kernel with IPVS, keeps stdout and stderr apart, returns the status, passes arguments verbatim', () => {
@@ -36,5 +29,20 @@ describe('scripts/sandbox', () => {
   it('a missing command fails with a status, not a hang', () => {
     const result = run(['ipvs-proxier-no-such-command']);
     assert.equal(result.status, 127);
+  });
+});
+
+describe('scripts/sandbox refuses to start, in one line, when', () => {
+  it('it is not root', () => {
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', `${projectRoot}scripts/sandbox`, 'true'], { encoding: 'utf8' });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /^sandbox: must run as root[^\n]*\n$/);
+  });
+
+  it('a tool it drives is not installed', () => {
+    // ipvsadm lives in /usr/sbin: without it on PATH the sandbox must name it, not boot and fail later.
+    const r = run(['true'], { PATH: '/usr/bin:/bin' });
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /^sandbox: 'ipvsadm' is missing: run npm run setup[^\n]*\n$/);
   });
 });
