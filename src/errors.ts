@@ -36,9 +36,30 @@ const errnoNames = new Map<number, ErrnoName>(
 );
 
 /** The symbolic name of a positive errno value, or `E<number>` when we have no name for it. */
-export function errnoName(errno: number): string {
+export function errnoName(errno: number): ErrnoName | `E${number}` {
   return errnoNames.get(errno) ?? `E${errno}`;
 }
+
+/**
+ * Every code ipvs-proxier gives an error: one per condition, so callers branch on `code` alone. A
+ * KernelError's code is its errno's name (EEXIST, ESRCH, …), like Node's system errors.
+ */
+export type ErrorCode =
+  | ErrnoName
+  | `E${number}`
+  // values refused before they reach the kernel, a restore file or the config
+  | 'ERR_INVALID_VALUE' | 'ERR_CONFIG'
+  // external tools
+  | 'ERR_COMMAND_NOT_FOUND' | 'ERR_COMMAND_FAILED' | 'ERR_IPVSADM_OUTPUT'
+  // netlink: a handle used after close(), the socket, the wire format
+  | 'ERR_NETLINK_CLOSED' | 'ERR_NETLINK_OPEN' | 'ERR_NETLINK_SOCKET' | 'ERR_NETLINK_SEND' | 'ERR_NETLINK_NO_REPLY'
+  | 'ERR_NETLINK_MALFORMED' | 'ERR_NETLINK_TRUNCATED' | 'ERR_NETLINK_ATTRIBUTE_TOO_LARGE' | 'ERR_NETLINK_INTERNAL'
+  // iptables
+  | 'ERR_IPTABLES_FAMILY' | 'ERR_IPTABLES_PARSE' | 'ERR_IPTABLES_STATE_REQUIRED' | 'ERR_IPTABLES_TRANSACTION'
+  | 'ERR_IPTABLES_UNKNOWN_CHAIN'
+  // the engine and the daemon
+  | 'ERR_APPLY' | 'ERR_CLEANUP' | 'ERR_OWNED_OBJECT_IN_USE' | 'ERR_SYSCTL' | 'ERR_HTTP_LISTEN'
+  | 'ERR_API_CONFIG' | 'ERR_API_RESPONSE';
 
 export interface ErrorContext {
   /** What was being done: `ipvs.addService`, `ipset restore`, `link.addAddress`, … */
@@ -50,11 +71,11 @@ export interface ErrorContext {
 
 /** Base class: everything ipvs-proxier throws on purpose is a ProxierError. */
 export class ProxierError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly operation: string;
   readonly object: string | undefined;
 
-  constructor(code: string, message: string, context: ErrorContext) {
+  constructor(code: ErrorCode, message: string, context: ErrorContext) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
     this.name = new.target.name;
     this.code = code;
@@ -68,12 +89,15 @@ export class ValidationError extends ProxierError {
   /** The field that is wrong, e.g. `address`, `port`, `scheduler`. */
   readonly field: string;
   readonly value: unknown;
+  /** Why the value is wrong, without field or value: `must be 1..65535`. */
+  readonly reason: string;
 
   constructor(field: string, value: unknown, reason: string, context: ErrorContext) {
     const where = context.object === undefined ? '' : ` of ${context.object}`;
     super('ERR_INVALID_VALUE', `invalid ${field}${where}: ${JSON.stringify(value)} (${reason})`, context);
     this.field = field;
     this.value = value;
+    this.reason = reason;
   }
 }
 
@@ -107,7 +131,7 @@ export class CommandError extends ProxierError {
       exitCode: number | undefined;
       stderr: string;
       errno?: number | undefined;
-      code?: string;
+      code?: ErrorCode;
     },
     context: ErrorContext,
   ) {
@@ -134,4 +158,17 @@ export class TimeoutError extends ProxierError {
 /** Narrowing helper that does not depend on message text. */
 export function hasErrno(err: unknown, errno: number): boolean {
   return (err instanceof KernelError || err instanceof CommandError) && err.errno === errno;
+}
+
+/**
+ * The kernel says the object named does not exist: ENOENT (a set, a destination, a scheduler or
+ * genl family), ESRCH (an IPVS virtual server), ENODEV (a link).
+ */
+export function isNotFound(err: unknown): boolean {
+  return hasErrno(err, Errno.ENOENT) || hasErrno(err, Errno.ESRCH) || hasErrno(err, Errno.ENODEV);
+}
+
+/** The kernel says the object is already there (EEXIST). */
+export function isExists(err: unknown): boolean {
+  return hasErrno(err, Errno.EEXIST);
 }

@@ -1,13 +1,14 @@
 /** Opens the kernel layer; `--dry-run` plans against an empty fake kernel when this one has no IPVS. */
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import type { Settings } from '../config/settings.ts';
 import { createFakeKernel } from '../kernel/fake-kernel.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { openKernel } from '../kernel/open.ts';
 
-export async function kernelFor(settings: Settings, logger: Logger): Promise<{ kernel: Kernel; close: () => Promise<void> }> {
+export async function kernelFor(settings: Settings, logger: Logger, clock: Clock): Promise<{ kernel: Kernel; close: () => Promise<void> }> {
   try {
-    const kernel = await openKernel({ ipvsBackend: settings.ipvsBackend, iptablesBackend: settings.iptablesBackend });
+    const kernel = await openKernel({ ipvsBackend: settings.ipvsBackend, iptablesBackend: settings.iptablesBackend, clock });
     logger.info({ backend: kernel.iptablesBackend.backend, reason: kernel.iptablesBackend.reason }, 'iptables backend');
     if (!settings.dryRun) return { kernel, close: () => kernel.close() };
     try {

@@ -3,38 +3,41 @@
  * metrics, and feeds the engine from the manifests directory or the API server. On SIGTERM/SIGINT
  * it stops watching and exits WITHOUT touching the data plane, as kube-proxy does.
  */
-import { hostname, release } from 'node:os';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { realClock, type Clock } from '../clock.ts';
 import type { Settings } from '../config/settings.ts';
 import { sourceDaemon } from '../daemon/source-daemon.ts';
 import type { SyncLoopOptions } from '../daemon/sync-loop.ts';
-import type { FamilyConfig } from '../desired/config.ts';
-import { desiredSysctls, parseKernelRelease } from '../desired/sysctls.ts';
-import { Proxier } from '../engine/proxier.ts';
-import type { Kernel } from '../kernel/kernel.ts';
 import { startObservability, type Observability } from '../observability/observability.ts';
+import { startEngine } from './engine.ts';
 import { kernelFor } from './kernel-for.ts';
 import { runOnce } from './run-once.ts';
 
-export async function runDaemon(settings: Settings, logger: Logger): Promise<number> {
+/** What a run reaches outside the process; tests pass a fake kernel and a manual clock. */
+export interface RunDependencies {
+  readonly kernelFor: typeof kernelFor;
+  readonly clock: Clock;
+}
+
+const REAL: RunDependencies = { kernelFor, clock: realClock };
+
+export async function runDaemon(settings: Settings, logger: Logger, deps: RunDependencies = REAL): Promise<number> {
   const nodeName = (settings.hostname ?? hostname()).trim().toLowerCase();
-  const { kernel, close } = await kernelFor(settings, logger);
+  const { clock } = deps;
+  const { kernel, close } = await deps.kernelFor(settings, logger, clock);
   try {
-    const families = familyConfigs(settings, nodeName);
-    const proxier = new Proxier({
-      kernel, families, logger: logger.child({ component: 'proxier' }), dryRun: settings.dryRun,
-      sysctls: desiredSysctls({ strictARP: settings.strictARP, kernelVersion: parseKernelRelease(release()) }),
-    });
-    if (settings.once) return await runOnce(settings, proxier, nodeName, logger);
-    await applyIpvsTimeouts(kernel, settings, logger);
+    const { proxier, families } = await startEngine(settings, kernel, nodeName, logger, clock);
+    const loop: SyncLoopOptions = { proxier, logger, minSyncPeriodMs: settings.minSyncPeriodMs, syncPeriodMs: settings.syncPeriodMs, clock };
+    if (settings.once) return await runOnce(settings, loop, nodeName);
     const observability = await startObservability({
-      proxier, families, syncPeriodMs: settings.syncPeriodMs,
+      proxier, families, syncPeriodMs: settings.syncPeriodMs, clock,
       healthzBindAddress: settings.healthzBindAddress ?? '', metricsBindAddress: settings.metricsBindAddress ?? '',
       dumpVirtualServers: () => kernel.ipvs.dump(),
       onError: (err) => logger.error({ err }, 'health/metrics server error'),
     });
     try {
-      return await watchUntilSignal(settings, { proxier, logger, observer: observability.observer, minSyncPeriodMs: settings.minSyncPeriodMs, syncPeriodMs: settings.syncPeriodMs }, nodeName, observability);
+      return await watchUntilSignal(settings, { ...loop, observer: observability.observer }, nodeName, observability);
     } finally {
       await observability.close();
     }
@@ -56,29 +59,4 @@ async function watchUntilSignal(settings: Settings, loop: SyncLoopOptions, nodeN
   logger.info('stopping; the data plane is left exactly as it is');
   await daemon.stop();
   return 0;
-}
-
-/** kube-proxy's `ipvsadm --set`: only timeouts configured above 0 are written. */
-async function applyIpvsTimeouts(kernel: Kernel, settings: Settings, logger: Logger): Promise<void> {
-  const t = settings.ipvsTimeouts;
-  if (t.tcp === 0 && t.tcpFin === 0 && t.udp === 0) return;
-  try {
-    await kernel.ipvs.setTimeouts(t);
-    logger.info({ ...t }, 'IPVS timeouts set');
-  } catch (err) {
-    logger.error({ err }, 'could not set IPVS timeouts; keeping the kernel\'s');
-  }
-}
-
-function familyConfigs(s: Settings, nodeName: string): FamilyConfig[] {
-  return s.families.map((family) => ({
-    family,
-    nodeName,
-    nodeZone: undefined,
-    scheduler: s.scheduler,
-    masqueradeAll: s.masqueradeAll,
-    masqueradeBit: s.masqueradeBit,
-    clusterCIDR: s.clusterCIDRs.find((c) => c.includes(':') === (family === 6)),
-    excludeCIDRs: s.excludeCIDRs.filter((c) => c.includes(':') === (family === 6)),
-  }));
 }

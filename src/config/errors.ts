@@ -23,10 +23,7 @@ export class ConfigError extends ProxierError {
 
   /** A shared validator's error (it names the field and value), placed in the file. */
   static fromValidation(error: ValidationError, file: string | undefined): ConfigError {
-    // ValidationError builds its message as `invalid FIELD: VALUE (REASON)`; take REASON back out.
-    const prefix = `invalid ${error.field}: ${JSON.stringify(error.value)} (`;
-    const reason = error.message.startsWith(prefix) && error.message.endsWith(')') ? error.message.slice(prefix.length, -1) : error.message;
-    return new ConfigError(error.field, error.value, reason, { operation: error.operation, object: file, cause: error });
+    return new ConfigError(error.field, error.value, error.reason, { operation: error.operation, object: file, cause: error });
   }
 }
 

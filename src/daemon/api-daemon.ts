@@ -9,6 +9,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { realClock, type Clock, type TimerHandle } from '../clock.ts';
 import { ApiSource } from '../sources/api/api-source.ts';
 import { nodeEligible, type NodeInfo } from '../sources/api/node.ts';
 import { SyncLoop, type SyncLoopOptions } from './sync-loop.ts';
@@ -19,23 +20,29 @@ export interface ApiDaemonOptions extends SyncLoopOptions {
   readonly logger: Logger;
   /** Batches of watch events are coalesced for this long before asking for a sync. */
   readonly kickDelayMs?: number;
+  /** [0, 1), for the informers' backoff jitter and watch timeouts (default Math.random). */
+  readonly random?: () => number;
 }
 
 export class ApiDaemon {
   private readonly o: ApiDaemonOptions;
   private readonly loop: SyncLoop;
   private readonly source: ApiSource;
-  private kickTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private kickTimer: TimerHandle | undefined;
   private started = false;
   private nodeSeen = false;
 
   constructor(options: ApiDaemonOptions) {
     this.o = options;
+    this.clock = options.clock ?? realClock;
     this.loop = new SyncLoop(options);
     this.source = new ApiSource({
       kubeConfig: options.kubeConfig,
       nodeName: options.nodeName,
       logger: options.logger.child({ component: 'api-source' }),
+      clock: this.clock,
+      random: options.random,
       handlers: {
         onService: (previous, current) => { this.loop.serviceChanged(previous, current); this.scheduleKick(); },
         onEndpointSlice: (previous, current) => { this.loop.endpointSliceChanged(previous, current); this.scheduleKick(); },
@@ -55,7 +62,10 @@ export class ApiDaemon {
     return true;
   }
 
-  /** --once: fill the caches from the initial lists, then stop watching. False if they never arrived. */
+  /**
+   * --once: fill the caches from the initial lists, then stop watching (closing the watches, so
+   * nothing keeps the process alive after its one sync). False if the lists never arrived.
+   */
   async loadOnce(): Promise<boolean> {
     this.source.start();
     const synced = await this.source.whenSynced();
@@ -64,7 +74,9 @@ export class ApiDaemon {
   }
 
   async stop(): Promise<void> {
-    if (this.kickTimer !== undefined) clearTimeout(this.kickTimer);
+    this.started = false; // events still arriving while the watches close must not re-arm the kick
+    this.clock.clearTimer(this.kickTimer);
+    this.kickTimer = undefined;
     await this.source.stop();
     await this.loop.stop();
   }
@@ -85,7 +97,7 @@ export class ApiDaemon {
   /** Watch events arrive one by one; a short delay lets a burst become one sync request. */
   private scheduleKick(): void {
     if (!this.started || this.kickTimer !== undefined) return;
-    this.kickTimer = setTimeout(() => {
+    this.kickTimer = this.clock.setTimeout(() => {
       this.kickTimer = undefined;
       this.loop.kick();
     }, this.o.kickDelayMs ?? 10);

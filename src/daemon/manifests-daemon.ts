@@ -4,6 +4,7 @@
  * the bounded-frequency runner decides when to sync.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { realClock, type Clock, type TimerHandle } from '../clock.ts';
 import { directoryFingerprint } from '../sources/manifests/fingerprint.ts';
 import { ManifestDirectory, type ManifestObjects } from '../sources/manifests/load.ts';
 import { diffSnapshots } from '../sources/manifests/snapshot-diff.ts';
@@ -11,24 +12,29 @@ import { SyncLoop, type SyncLoopOptions } from './sync-loop.ts';
 
 export interface ManifestDaemonOptions extends SyncLoopOptions {
   readonly dir: string;
-  /** How often the directory is also polled (default 1000 ms). */
+  /** How often the directory is also polled (default DEFAULT_POLL_INTERVAL_MS). */
   readonly pollIntervalMs?: number;
 }
 
-const RELOAD_DEBOUNCE_MS = 100;
+/** A burst of file events (an editor's save, a ConfigMap swap) becomes one reload this long after the last. */
+export const RELOAD_DEBOUNCE_MS = 100;
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
 
 export class ManifestDaemon {
   private readonly o: ManifestDaemonOptions;
   private readonly directory: ManifestDirectory;
   private readonly loop: SyncLoop;
+  private readonly clock: Clock;
   private snapshot: ManifestObjects = { services: new Map(), slices: new Map() };
   private watcher: FSWatcher | undefined;
-  private reloadTimer: NodeJS.Timeout | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
+  private reloadTimer: TimerHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
   private fingerprint = '';
+  private stopped = false;
 
   constructor(options: ManifestDaemonOptions) {
     this.o = options;
+    this.clock = options.clock ?? realClock;
     this.directory = new ManifestDirectory(options.dir);
     this.loop = new SyncLoop(options);
   }
@@ -46,7 +52,7 @@ export class ManifestDaemon {
     } catch (err) {
       this.o.logger.warn({ err, dir: this.o.dir }, 'inotify watch unavailable; polling only');
     }
-    this.pollTimer = setInterval(() => this.poll(), this.o.pollIntervalMs ?? 1000);
+    this.pollTimer = this.clock.setInterval(() => this.poll(), this.o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.loop.start();
   }
 
@@ -57,9 +63,10 @@ export class ManifestDaemon {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true; // a poll or watch event still in flight must not schedule another reload
     this.watcher?.close();
-    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
-    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.clock.clearTimer(this.reloadTimer);
+    this.clock.clearTimer(this.pollTimer);
     await this.loop.stop();
   }
 
@@ -84,8 +91,9 @@ export class ManifestDaemon {
   }
 
   private scheduleReload(): void {
-    if (this.reloadTimer !== undefined) clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => {
+    if (this.stopped) return;
+    this.clock.clearTimer(this.reloadTimer);
+    this.reloadTimer = this.clock.setTimeout(() => {
       this.reloadTimer = undefined;
       this.reload().then(
         () => this.loop.kick(),

@@ -15,5 +15,6 @@ export interface SourceDaemon {
 
 export function sourceDaemon(settings: Settings, loop: SyncLoopOptions, nodeName: string): SourceDaemon {
   if (settings.manifests !== undefined) return new ManifestDaemon({ ...loop, dir: settings.manifests });
-  return new ApiDaemon({ ...loop, kubeConfig: loadApiConfig({ kubeconfig: settings.kubeconfig, master: settings.master }), nodeName });
+  const kubeConfig = loadApiConfig({ kubeconfig: settings.kubeconfig, master: settings.master, clock: loop.clock });
+  return new ApiDaemon({ ...loop, kubeConfig, nodeName });
 }

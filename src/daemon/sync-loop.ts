@@ -6,16 +6,20 @@ import type { Logger } from 'pino';
 import type { Proxier, SyncReport } from '../engine/proxier.ts';
 import type { EndpointSliceInfo, Service } from '../model/types.ts';
 import type { ProxierObserver } from '../observability/observer.ts';
+import { realClock, type Clock } from '../clock.ts';
 import { BoundedFrequencyRunner } from '../runner/bounded-frequency.ts';
-import { realClock, type Clock } from '../runner/clock.ts';
 import { logSync } from './sync-logging.ts';
+
+/** What the loop and the sources tell observability; ProxierObserver is the real one. */
+export type SyncObserver = Pick<ProxierObserver, 'serviceChanged' | 'endpointSliceChanged' | 'syncLoopStarted' | 'syncCompleted' | 'setNodeEligible'>;
 
 export interface SyncLoopOptions {
   readonly proxier: Proxier;
   readonly logger: Logger;
   readonly minSyncPeriodMs: number;
   readonly syncPeriodMs: number;
-  readonly observer?: ProxierObserver | undefined;
+  readonly observer?: SyncObserver | undefined;
+  /** Drives the runner and every timer of the sources built on this loop (default: real time). */
   readonly clock?: Clock;
   readonly onSync?: ((report: SyncReport) => void) | undefined;
 }

@@ -9,6 +9,7 @@
  * then the kernel is re-read and everything is repaired (kube-proxy's rule).
  */
 import type { Logger } from 'pino';
+import { realClock, type Clock } from '../clock.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { EndpointSliceInfo, Service, ServiceName } from '../model/types.ts';
 import { serviceName } from '../model/types.ts';
@@ -48,7 +49,8 @@ export interface ProxierOptions {
   readonly sysctls?: readonly DesiredSysctl[];
   /** Compute and report plans without touching the kernel (--dry-run). */
   readonly dryRun?: boolean;
-  readonly now?: () => number;
+  /** Measures each sync's duration. */
+  readonly clock?: Clock;
 }
 
 interface FamilyState {
@@ -102,8 +104,8 @@ export class Proxier {
   }
 
   async sync(options: { full?: boolean } = {}): Promise<SyncReport> {
-    const now = this.options.now ?? Date.now;
-    const started = now();
+    const clock = this.options.clock ?? realClock;
+    const started = clock.now();
     const full = options.full === true || this.needsFull;
     const dirty = this.cache.commit();
     if (this.recomputeAll) for (const name of this.cache.serviceNames()) dirty.add(name);
@@ -142,7 +144,7 @@ export class Proxier {
     // kube-proxy's rule: any failure means the next sync starts from a fresh read of the kernel.
     // A dry run never applies, so its mirror is never right: it always diffs against the kernel.
     this.needsFull = failures.length > 0 || this.options.dryRun === true;
-    return { full, plans, writes, failures, familyFailures, servicesChanged: dirty.size, durationMs: now() - started };
+    return { full, plans, writes, failures, familyFailures, servicesChanged: dirty.size, durationMs: clock.now() - started };
   }
 
   private recompute(family: FamilyState, dirty: Iterable<ServiceName>): void {

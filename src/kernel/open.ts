@@ -4,6 +4,7 @@
  * through `ipset restore`, see ipset/hybrid.ts) or restore only; the iptables backend is legacy or
  * nft, as on the node.
  */
+import { realClock, type Clock } from '../clock.ts';
 import { ExecaRunner, type CommandRunner } from './exec/exec.ts';
 import { HybridIpset } from './ipset/hybrid.ts';
 import { NetlinkIpsetMembers } from './ipset/netlink.ts';
@@ -27,6 +28,8 @@ export interface OpenKernelOptions {
   readonly ipsetBackend?: IpsetBackend;
   readonly iptablesBackend?: IptablesBackend | undefined;
   readonly runner?: CommandRunner;
+  /** Runs the tool and netlink reply timeouts (default: real time). */
+  readonly clock?: Clock;
 }
 
 export interface OpenKernel extends Kernel {
@@ -36,19 +39,20 @@ export interface OpenKernel extends Kernel {
 }
 
 export async function openKernel(options: OpenKernelOptions = {}): Promise<OpenKernel> {
-  const runner = options.runner ?? new ExecaRunner();
+  const clock = options.clock ?? realClock;
+  const runner = options.runner ?? new ExecaRunner(clock);
   const iptablesBackend = await chooseIptablesBackend(options.iptablesBackend, runner);
-  const ipvs: Ipvs = options.ipvsBackend === 'ipvsadm' ? new IpvsadmIpvs(runner) : await openNetlinkIpvs();
+  const ipvs: Ipvs = options.ipvsBackend === 'ipvsadm' ? new IpvsadmIpvs(runner) : await openNetlinkIpvs({ clock });
   let links: RtnetlinkLinks;
   try {
-    links = RtnetlinkLinks.open();
+    links = RtnetlinkLinks.open({ clock });
   } catch (error) {
     await ipvs.close();
     throw error;
   }
   const restore = new RestoreIpset(runner);
   // The netlink socket opens on the first member change, so opening never fails because of it.
-  const ipset = options.ipsetBackend === 'restore' ? undefined : new HybridIpset(restore, new NetlinkIpsetMembers());
+  const ipset = options.ipsetBackend === 'restore' ? undefined : new HybridIpset(restore, new NetlinkIpsetMembers(undefined, { clock }));
   return {
     ipvs,
     links,

@@ -7,16 +7,6 @@ import type { IpFamily, Protocol } from '../validate/validate.ts';
 /** `namespace/name` */
 export type ServiceName = string;
 
-/**
- * `namespace/name:portName/PROTOCOL` — the identity of one service port (upstream's ServicePortName
- * plus the protocol, since a port name is only unique per protocol in practice).
- */
-export type ServicePortKey = string;
-
-export function servicePortKey(service: ServiceName, portName: string, protocol: Protocol): ServicePortKey {
-  return `${service}:${portName}/${protocol}`;
-}
-
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 export type TrafficPolicy = 'Cluster' | 'Local';
 

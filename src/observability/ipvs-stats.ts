@@ -5,6 +5,7 @@
  * - a read gives up after `timeoutMs`; the dump keeps running and the next read waits on THAT
  *   dump instead of starting another, so a hung kernel never accumulates dumps.
  */
+import { realClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { VirtualServerDump } from '../kernel/ipvs/types.ts';
 
 export type StatsRead =
@@ -16,24 +17,24 @@ export interface VirtualServerStatsOptions {
   readonly dump: () => Promise<readonly VirtualServerDump[]>;
   readonly timeoutMs?: number;
   readonly cacheMs?: number;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 export class VirtualServerStats {
   private readonly options: VirtualServerStatsOptions;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private cached: { at: number; dump: readonly VirtualServerDump[] } | undefined;
   private inFlight: Promise<StatsRead> | undefined;
   private round: Promise<StatsRead> | undefined;
 
   constructor(options: VirtualServerStatsOptions) {
     this.options = options;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? realClock;
   }
 
   /** Concurrent callers share one round; each round settles within timeoutMs. */
   read(): Promise<StatsRead> {
-    if (this.cached !== undefined && this.now() - this.cached.at < (this.options.cacheMs ?? 1000)) {
+    if (this.cached !== undefined && this.clock.now() - this.cached.at < (this.options.cacheMs ?? 1000)) {
       return Promise.resolve({ kind: 'ok', dump: this.cached.dump });
     }
     this.round ??= this.startRound().finally(() => { this.round = undefined; });
@@ -47,19 +48,17 @@ export class VirtualServerStats {
       // Cleared by identity: a dump that failed synchronously must not clear a newer one.
       void flight.then(() => { if (this.inFlight === flight) this.inFlight = undefined; });
     }
-    const timeoutMs = this.options.timeoutMs ?? 2000;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<StatsRead>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
-      timer.unref();
+      timer = this.clock.setTimeout(() => resolve({ kind: 'timeout' }), this.options.timeoutMs ?? 2000);
     });
-    return Promise.race([flight, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([flight, timeout]).finally(() => this.clock.clearTimer(timer));
   }
 
   private async dumpOnce(): Promise<StatsRead> {
     try {
       const dump = await this.options.dump();
-      this.cached = { at: this.now(), dump };
+      this.cached = { at: this.clock.now(), dump };
       return { kind: 'ok', dump };
     } catch (error) {
       return { kind: 'error', error };

@@ -9,6 +9,7 @@
  *   node watch:                           obs.observer.setNodeEligible(isNodeEligible(node));
  *   shutdown:                             await obs.close();
  */
+import { realClock, type Clock } from '../clock.ts';
 import type { FamilyConfig } from '../desired/config.ts';
 import type { VirtualServerDump } from '../kernel/ipvs/types.ts';
 import { DEFAULT_HEALTHZ_BIND_ADDRESS, DEFAULT_METRICS_BIND_ADDRESS } from './bind-address.ts';
@@ -39,7 +40,7 @@ export interface ObservabilityOptions {
   readonly dumpVirtualServers?: () => Promise<readonly VirtualServerDump[]>;
   readonly ipvsDumpTimeoutMs?: number;
   readonly processMetrics?: boolean;
-  readonly now?: () => number;
+  readonly clock?: Clock;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -54,18 +55,18 @@ export interface Observability {
 
 export async function startObservability(options: ObservabilityOptions): Promise<Observability> {
   const { proxier, families } = options;
-  const now = options.now ?? Date.now;
-  const health = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(options.syncPeriodMs), now });
+  const clock = options.clock ?? realClock;
+  const health = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(options.syncPeriodMs), clock });
   const pending = () => ({ services: proxier.cache.serviceChanges.size, endpoints: proxier.cache.sliceChanges.size });
   const metrics = new ProxierMetrics({
     families: families.map((f) => f.family),
     pending,
     noLocalEndpoints: (family) => countNoLocalEndpoints(proxier.cache, family, families.find((f) => f.family === family)?.nodeName ?? ''),
     virtualServers: options.dumpVirtualServers === undefined ? undefined
-      : new VirtualServerStats({ dump: options.dumpVirtualServers, timeoutMs: options.ipvsDumpTimeoutMs ?? 2000, now }),
+      : new VirtualServerStats({ dump: options.dumpVirtualServers, timeoutMs: options.ipvsDumpTimeoutMs ?? 2000, clock }),
     processMetrics: options.processMetrics,
   });
-  const observer = new ProxierObserver({ families: families.map((f) => f.family), health, metrics, pending, now });
+  const observer = new ProxierObserver({ families: families.map((f) => f.family), health, metrics, pending, clock });
   const endpoints: HttpEndpoint[] = [];
   const start = async (address: string | undefined, fallback: string, run: (bind: string) => Promise<HttpEndpoint>) => {
     const bind = address ?? fallback;

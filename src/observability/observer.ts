@@ -3,6 +3,7 @@
  * the way kube-proxy's proxier does (Sync → QueuedUpdate; a completed syncProxyRules → Updated,
  * last-sync timestamp, network programming latency).
  */
+import { realClock, type Clock } from '../clock.ts';
 import type { SyncReport } from '../engine/proxier.ts';
 import type { EndpointSliceInfo, ServiceName } from '../model/types.ts';
 import { serviceName } from '../model/types.ts';
@@ -24,25 +25,25 @@ export interface ProxierObserverOptions {
   readonly metrics: ProxierMetrics;
   /** Changes waiting for the next sync (the engine's change trackers). */
   readonly pending: () => PendingChanges;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 export class ProxierObserver {
   private readonly o: ProxierObserverOptions;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   /** Trigger times older than this predate us (upstream's trackerStartTime): not our latency. */
   private readonly startedAt: number;
   private readonly triggerTimes = new Map<IpFamily, Map<ServiceName, number[]>>();
 
   constructor(options: ProxierObserverOptions) {
     this.o = options;
-    this.now = options.now ?? Date.now;
-    this.startedAt = this.now();
+    this.clock = options.clock ?? realClock;
+    this.startedAt = this.clock.now();
   }
 
   /** The sync loop starts: upstream's SyncLoop marks every family updated "in case Sync() never succeeds". */
   syncLoopStarted(): void {
-    const now = this.now();
+    const now = this.clock.now();
     for (const family of this.o.families) {
       this.o.health.updated(family);
       this.o.metrics.syncQueued(family, now);
@@ -68,7 +69,7 @@ export class ProxierObserver {
 
   /** After every `proxier.sync()` that returned a report. */
   syncCompleted(report: SyncReport): void {
-    const now = this.now();
+    const now = this.clock.now();
     for (const family of this.o.families) {
       this.o.metrics.syncObserved(family, report.durationMs / 1000, report.full);
       const failures = report.familyFailures.get(family) ?? [];
@@ -86,7 +87,7 @@ export class ProxierObserver {
   private queueIfPending(): void {
     const pending = this.o.pending();
     if (pending.services + pending.endpoints === 0) return;
-    const now = this.now();
+    const now = this.clock.now();
     for (const family of this.o.families) {
       this.o.health.queuedUpdate(family);
       this.o.metrics.syncQueued(family, now);

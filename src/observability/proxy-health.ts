@@ -9,6 +9,7 @@
  *   (kube-proxy's SyncLoop does), so from then on a sync that never finishes turns it unhealthy.
  * - Node eligibility (deleting, or the autoscaler's ToBeDeleted taint) only affects /healthz.
  */
+import { realClock, type Clock } from '../clock.ts';
 import type { IpFamily } from '../validate/validate.ts';
 
 export type FamilyName = 'IPv4' | 'IPv6';
@@ -35,7 +36,7 @@ export interface HealthSnapshot {
 export interface ProxyHealthOptions {
   /** kube-proxy passes 2 × syncPeriod. */
   readonly healthTimeoutMs: number;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 export function healthTimeoutMs(syncPeriodMs: number): number {
@@ -44,7 +45,7 @@ export function healthTimeoutMs(syncPeriodMs: number): number {
 
 export class ProxyHealth {
   private readonly timeoutMs: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly lastUpdated = new Map<FamilyName, number>();
   private readonly oldestPending = new Map<FamilyName, number>();
   // Eligible while starting up, until a node event says otherwise (upstream's initial value).
@@ -52,18 +53,18 @@ export class ProxyHealth {
 
   constructor(options: ProxyHealthOptions) {
     this.timeoutMs = options.healthTimeoutMs;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? realClock;
   }
 
   queuedUpdate(family: IpFamily): void {
     const name = familyName(family);
-    if (!this.oldestPending.has(name)) this.oldestPending.set(name, this.now());
+    if (!this.oldestPending.has(name)) this.oldestPending.set(name, this.clock.now());
   }
 
   updated(family: IpFamily): void {
     const name = familyName(family);
     this.oldestPending.delete(name);
-    this.lastUpdated.set(name, this.now());
+    this.lastUpdated.set(name, this.clock.now());
   }
 
   setNodeEligible(eligible: boolean): void {
@@ -75,7 +76,7 @@ export class ProxyHealth {
   }
 
   health(): HealthSnapshot {
-    const currentTime = this.now();
+    const currentTime = this.clock.now();
     const status = new Map<FamilyName, ProxierHealth>();
     let lastUpdated: number | undefined;
     for (const [name, updated] of this.lastUpdated) {

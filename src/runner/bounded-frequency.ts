@@ -4,7 +4,7 @@
  * periodic full resync), and after a failure again with capped exponential backoff. Only one
  * sync runs at a time; a trigger during a sync schedules exactly one more.
  */
-import type { Clock } from './clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 
 export interface SyncRequest {
   /** True for the periodic resync and for retries after a failure. */
@@ -24,7 +24,7 @@ export interface BoundedFrequencyOptions {
 
 export class BoundedFrequencyRunner {
   private readonly o: BoundedFrequencyOptions;
-  private timer: unknown;
+  private timer: TimerHandle | undefined;
   private timerDue = Infinity;
   private running = false;
   private stopped = true;
@@ -83,7 +83,7 @@ export class BoundedFrequencyRunner {
   }
 
   private cancelTimer(): void {
-    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.o.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerDue = Infinity;
   }

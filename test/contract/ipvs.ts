@@ -235,6 +235,30 @@ export function ipvsContract(name: string, open: () => Promise<Ipvs>, reset: () 
       assert.deepEqual(await servicesOf(ipvs), []);
     });
 
+    // Each of these once had a different outcome per backend (issue: one validator).
+    const refused: [string, string, IpvsOperation][] = [
+      ['a weight of 2^31 (the kernel keeps an int)', 'weight',
+        { op: 'addDestination', service: tcp('10.96.0.1', 443), destination: dest('10.244.1.5', 8443, 2 ** 31) }],
+      ['service port 0 without persistence', 'port', { op: 'addService', service: service(tcp('10.96.0.1', 0)) }],
+      ['an unknown flag bit', 'flags', { op: 'addService', service: service(tcp('10.96.0.1', 443), 'rr', { flags: 0x4000 }) }],
+      ['an IPv6 netmask past 128', 'netmask',
+        { op: 'addService', service: service(tcp('fd00::1', 443), 'rr', { flags: ServiceFlag.PERSISTENT, timeout: 60, netmask: 129 }) }],
+    ];
+    for (const [what, field, op] of refused) {
+      it(`refuses ${what} as a ValidationError naming ${field}, writing nothing`, async () => {
+        await applyOk(ipvs, [{ op: 'addService', service: service(tcp('10.96.0.1', 443)) }]);
+        await assert.rejects(ipvs.apply([op]), (e) => e instanceof ValidationError && e.field === field);
+        assert.deepEqual(await servicesOf(ipvs), [service(tcp('10.96.0.1', 443))]);
+        assert.deepEqual(await destinationsOf(ipvs, tcp('10.96.0.1', 443)), []);
+      });
+    }
+
+    it('accepts a persistent port-0 ("all ports") service', async () => {
+      const all = service(tcp('10.96.0.1', 0), 'rr', { flags: ServiceFlag.PERSISTENT, timeout: 300 });
+      await applyOk(ipvs, [{ op: 'addService', service: all }]);
+      assert.deepEqual(await servicesOf(ipvs), [all]);
+    });
+
     it('gets and sets the connection timeouts; zero keeps the current value', async () => {
       const original = await ipvs.getTimeouts();
       try {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CommandError, Errno, KernelError, ProxierError, errnoName, hasErrno } from '../../src/errors.ts';
+import { CommandError, Errno, KernelError, ProxierError, ValidationError, errnoName, hasErrno, isExists, isNotFound } from '../../src/errors.ts';
 
 describe('typed errors', () => {
   it('KernelError carries errno, code, operation and object', () => {
@@ -30,5 +30,25 @@ describe('typed errors', () => {
     assert.equal(failed.exitCode, 1);
     assert.equal(failed.stderr, 'line 1\nline 2: bad\n');
     assert.match(failed.message, /set KUBE-CLUSTER-IP/);
+  });
+});
+
+describe('isNotFound / isExists', () => {
+  const ctx = { operation: 'test' };
+  it('classify by errno only', () => {
+    for (const errno of [Errno.ENOENT, Errno.ESRCH, Errno.ENODEV]) assert.equal(isNotFound(new KernelError(errno, ctx)), true);
+    assert.equal(isNotFound(new KernelError(Errno.EEXIST, ctx)), false);
+    assert.equal(isExists(new KernelError(Errno.EEXIST, ctx)), true);
+    assert.equal(isExists(new KernelError(Errno.EBUSY, ctx)), false);
+    // a message that merely mentions an errno does not count
+    assert.equal(isExists(new Error('failed with EEXIST')), false);
+  });
+});
+
+describe('ValidationError', () => {
+  it('carries the reason apart from the message', () => {
+    const e = new ValidationError('port', 0, 'must be 1..65535', { operation: 'test', object: 'svc' });
+    assert.equal(e.reason, 'must be 1..65535');
+    assert.equal(e.code, 'ERR_INVALID_VALUE');
   });
 });

@@ -3,6 +3,7 @@
  * through stdin: nothing here builds a shell string, so no object name can inject a command.
  */
 import { execa } from 'execa';
+import { abortAfter, realClock, type Clock } from '../../clock.ts';
 import { CommandError, Errno } from '../../errors.ts';
 
 export interface RunOptions {
@@ -30,17 +31,26 @@ export interface CommandRunner {
 const DEFAULT_TIMEOUT_MS = 120_000;
 
 export class ExecaRunner implements CommandRunner {
+  private readonly clock: Clock;
+
+  /** The timeout runs on `clock` (execa's own would only ever run on real time). */
+  constructor(clock: Clock = realClock) {
+    this.clock = clock;
+  }
+
   async run(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+    const timeout = abortAfter(this.clock, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const result = await execa(command, args, {
       input: options.input ?? '',
       reject: false,
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      cancelSignal: timeout.signal,
       stripFinalNewline: false,
       env: { LC_ALL: 'C' },
       maxBuffer: 1024 * 1024 * 1024,
-    });
+    }).finally(() => timeout.cancel());
+    const timedOut = timeout.signal.aborted;
     const exitCode = result.exitCode;
-    const finished = !result.timedOut && !result.isTerminated && exitCode !== undefined;
+    const finished = !timedOut && !result.isTerminated && exitCode !== undefined;
     if (finished && (exitCode === 0 || (options.okExitCodes ?? []).includes(exitCode))) {
       return { stdout: result.stdout, stderr: result.stderr, exitCode };
     }
@@ -51,7 +61,7 @@ export class ExecaRunner implements CommandRunner {
         exitCode,
         stderr: result.stderr,
         errno: spawnErrno(result.cause),
-        code: result.timedOut ? 'ETIMEDOUT' : undefined,
+        code: timedOut ? 'ETIMEDOUT' : undefined,
       },
       { operation: options.operation, object: options.object, cause: result.cause },
     );

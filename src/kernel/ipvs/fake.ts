@@ -3,7 +3,7 @@
  * real kernel returns (verified in the sandbox with ipvsadm, see test/sandbox/ipvs-ipvsadm.test.ts):
  *
  *   add service      EEXIST if present; ENOENT for a scheduler the kernel does not have;
- *                    EINVAL for an IPv6 netmask outside 1..128
+ *                    EINVAL for an IPv6 netmask outside 1..128 (validate.ts refuses it first)
  *   edit service     ESRCH if missing; then the same scheduler/netmask checks
  *   delete service   ESRCH if missing
  *   destination ops  ESRCH when the service is missing (checked first, as ip_vs_genl_set_cmd does);
@@ -17,7 +17,7 @@
 import ipaddr from 'ipaddr.js';
 import { Errno, KernelError, ProxierError } from '../../errors.ts';
 import { IPVS_SCHEDULERS } from '../../validate/validate.ts';
-import { normalizeOperation, normalizeRealServerKey, normalizeServiceKey } from './ipvsadm-validate.ts';
+import { normalizeOperation, normalizeRealServerKey, normalizeServiceKey } from './validate.ts';
 import {
   describeRealServer, describeVirtualServer,
   type Ipvs, type IpvsApplyResult, type IpvsOperation, type IpvsOperationFailure, type IpvsStats, type IpvsTimeouts,
@@ -219,7 +219,7 @@ export class FakeIpvs implements Ipvs {
   }
 
   #run<T>(body: () => T): Promise<T> {
-    if (this.#closed) return Promise.reject(new ProxierError('ERR_IPVS_CLOSED', 'IPVS handle is closed', { operation: 'ipvs' }));
+    if (this.#closed) return Promise.reject(new ProxierError('ERR_NETLINK_CLOSED', 'IPVS handle is closed', { operation: 'ipvs' }));
     try {
       return Promise.resolve(body());
     } catch (error) {

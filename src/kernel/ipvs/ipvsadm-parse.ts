@@ -13,7 +13,7 @@
  */
 import { ProxierError } from '../../errors.ts';
 import { parseAddress, parseProtocol, type IpFamily } from '../../validate/validate.ts';
-import { defaultNetmask } from './ipvsadm-validate.ts';
+import { defaultNetmask } from './validate.ts';
 import {
   ServiceFlag, describeRealServer, describeVirtualServer,
   type ForwardMethod, type IpvsStats, type IpvsTimeouts, type RealServer, type RealServerKey,

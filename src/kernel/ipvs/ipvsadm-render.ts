@@ -1,6 +1,6 @@
 /**
  * Renders IPVS operations as `ipvsadm -R` lines (the same grammar `ipvsadm -S` prints). Inputs are
- * normalized and checked by ipvsadm-validate.ts first; nothing here sees an unchecked value.
+ * normalized by validate.ts and checked by ipvsadm-limits.ts first; nothing here sees an unchecked value.
  */
 import {
   ServiceFlag,

@@ -23,7 +23,8 @@ import {
   type ListedService, type SavedService,
 } from './ipvsadm-parse.ts';
 import { renderRestore, renderServiceKey } from './ipvsadm-render.ts';
-import { IPVSADM_MAX_TIMEOUT, checkIpvsadmLimits, normalizeOperation, normalizeServiceKey } from './ipvsadm-validate.ts';
+import { IPVSADM_MAX_TIMEOUT, checkIpvsadmLimits } from './ipvsadm-limits.ts';
+import { normalizeOperation, normalizeServiceKey } from './validate.ts';
 import {
   describeRealServer, describeVirtualServer,
   type Ipvs, type IpvsApplyResult, type IpvsOperation, type IpvsOperationFailure, type IpvsStats, type IpvsTimeouts,

@@ -3,9 +3,10 @@
  * Pure functions: validated desired state -> attribute bytes, and dump replies -> status objects.
  */
 import ipaddr from 'ipaddr.js';
-import { ProxierError, ValidationError, type ErrorContext } from '../../errors.ts';
+import { ProxierError, type ErrorContext } from '../../errors.ts';
 import { AttributeWriter, type AttributeMap } from '../netlink/attributes.ts';
-import { parseAddress, parsePort, parseProtocol, parseScheduler, parseUint32, type Ctx, type IpFamily, type Protocol } from '../../validate/validate.ts';
+import type { IpFamily, Protocol } from '../../validate/validate.ts';
+import { normalizeOperation } from './validate.ts';
 import {
   ServiceFlag, describeRealServer, describeVirtualServer,
   type ForwardMethod, type IpvsOperation, type IpvsStats, type RealServer, type RealServerKey, type RealServerStatus,
@@ -42,8 +43,6 @@ const IPPROTO: Record<Protocol, number> = { TCP: 6, UDP: 17, SCTP: 132 };
 const FORWARD: Record<ForwardMethod, number> = { masq: 0, local: 1, tunnel: 2, droute: 3, bypass: 4 };
 /** IP_VS_CONN_F_FWD_MASK */
 const FWD_MASK = 0x7;
-/** Weights and thresholds are `int` in the kernel; negative values are refused with EINVAL. */
-const INT_MAX = 0x7fffffff;
 
 function familyToAf(family: IpFamily): number {
   return family === 4 ? AF_INET : AF_INET6;
@@ -67,75 +66,6 @@ export function decodeAddress(raw: Buffer | undefined, family: IpFamily, context
   const need = family === 4 ? 4 : 16;
   if (raw === undefined || raw.length < need) throw new ProxierError('ERR_NETLINK_MALFORMED', 'missing or short address attribute', context);
   return ipaddr.fromByteArray([...raw.subarray(0, need)]).toString();
-}
-
-// ---- validation (every value reaching the kernel is validated first) ----
-
-function checkFamily(family: unknown, ctx: Ctx): IpFamily {
-  if (family !== 4 && family !== 6) throw new ValidationError('family', family, 'must be 4 or 6', ctx);
-  return family;
-}
-
-function checkAddress(address: unknown, family: IpFamily, ctx: Ctx): string {
-  const parsed = parseAddress(address, ctx);
-  if (parsed.family !== family) throw new ValidationError('address', address, `not an IPv${family} address`, ctx);
-  return parsed.address;
-}
-
-function checkInt(value: unknown, ctx: Ctx, field: string): number {
-  const v = parseUint32(value, ctx, field);
-  if (v > INT_MAX) throw new ValidationError(field, value, 'must be at most 2147483647', ctx);
-  return v;
-}
-
-export function validateServiceKey(key: VirtualServerKey, ctx: Ctx): VirtualServerKey {
-  const family = checkFamily(key.family, ctx);
-  if (key.kind === 'fwmark') {
-    const fwmark = parseUint32(key.fwmark, ctx, 'fwmark');
-    if (fwmark === 0) throw new ValidationError('fwmark', key.fwmark, 'must be non-zero', ctx);
-    return { kind: 'fwmark', family, fwmark };
-  }
-  if ((key as { kind: unknown }).kind !== 'address') throw new ValidationError('kind', (key as { kind: unknown }).kind, "must be 'address' or 'fwmark'", ctx);
-  return {
-    kind: 'address',
-    family,
-    protocol: parseProtocol(key.protocol, ctx),
-    address: checkAddress(key.address, family, ctx),
-    // Port 0 is a valid IPVS service port (persistent "all ports" services).
-    port: parsePort(key.port, ctx, 'port', true),
-  };
-}
-
-export function validateVirtualServer(service: VirtualServer, ctx: Ctx): VirtualServer {
-  const key = validateServiceKey(service.key, ctx);
-  const netmask = parseUint32(service.netmask, ctx, 'netmask');
-  if (key.family === 6 && (netmask < 1 || netmask > 128)) {
-    throw new ValidationError('netmask', service.netmask, 'IPv6 netmask is a prefix length 1..128', ctx);
-  }
-  return {
-    key,
-    scheduler: parseScheduler(service.scheduler, ctx),
-    flags: parseUint32(service.flags, ctx, 'flags'),
-    timeout: parseUint32(service.timeout, ctx, 'timeout'),
-    netmask,
-  };
-}
-
-export function validateRealServerKey(dest: RealServerKey, ctx: Ctx): RealServerKey {
-  const family = checkFamily(dest.family, ctx);
-  return { family, address: checkAddress(dest.address, family, ctx), port: parsePort(dest.port, ctx, 'port', true) };
-}
-
-export function validateRealServer(dest: RealServer, ctx: Ctx): RealServer {
-  const key = validateRealServerKey(dest, ctx);
-  if (!Object.hasOwn(FORWARD, dest.forward)) throw new ValidationError('forward', dest.forward, 'must be masq, local, tunnel, droute or bypass', ctx);
-  return {
-    ...key,
-    forward: dest.forward,
-    weight: checkInt(dest.weight, ctx, 'weight'),
-    upperThreshold: checkInt(dest.upperThreshold, ctx, 'upperThreshold'),
-    lowerThreshold: checkInt(dest.lowerThreshold, ctx, 'lowerThreshold'),
-  };
 }
 
 // ---- encoding ----
@@ -206,7 +136,7 @@ const OPERATION_NAME: Record<IpvsOperation['op'], string> = {
 };
 
 /** What an operation's errors name: `ipvs.addDestination` on `TCP 10.96.0.1:80 -> 10.244.0.5:8080`. */
-export function operationContext(op: IpvsOperation): Ctx {
+export function operationContext(op: IpvsOperation): ErrorContext {
   switch (op.op) {
     case 'addService':
     case 'updateService':
@@ -220,36 +150,28 @@ export function operationContext(op: IpvsOperation): Ctx {
   }
 }
 
-/** Validates and encodes one write. Throws ValidationError for a value the kernel must not see. */
-export function encodeOperation(op: IpvsOperation): EncodedIpvsCommand {
+/** Validates (validate.ts, shared by every backend) and encodes one write. */
+export function encodeOperation(input: IpvsOperation): EncodedIpvsCommand {
+  const op = normalizeOperation(input);
   const ctx = operationContext(op);
   const w = new AttributeWriter();
   switch (op.op) {
     case 'addService':
-    case 'updateService': {
-      const service = validateVirtualServer(op.service, ctx);
-      w.nested(IpvsCmdAttr.SERVICE, (s) => writeService(s, service));
+    case 'updateService':
+      w.nested(IpvsCmdAttr.SERVICE, (s) => writeService(s, op.service));
       return { cmd: op.op === 'addService' ? IpvsCmd.NEW_SERVICE : IpvsCmd.SET_SERVICE, attributes: w.toBuffer(), context: ctx };
-    }
-    case 'deleteService': {
-      const key = validateServiceKey(op.key, ctx);
-      w.nested(IpvsCmdAttr.SERVICE, (s) => writeServiceKey(s, key));
+    case 'deleteService':
+      w.nested(IpvsCmdAttr.SERVICE, (s) => writeServiceKey(s, op.key));
       return { cmd: IpvsCmd.DEL_SERVICE, attributes: w.toBuffer(), context: ctx };
-    }
     case 'addDestination':
     case 'updateDestination':
-    case 'deleteDestination': {
-      const key = validateServiceKey(op.service, ctx);
-      w.nested(IpvsCmdAttr.SERVICE, (s) => writeServiceKey(s, key));
-      if (op.op === 'deleteDestination') {
-        const dest = validateRealServerKey(op.destination, ctx);
-        w.nested(IpvsCmdAttr.DEST, (d) => writeDestinationKey(d, dest));
-        return { cmd: IpvsCmd.DEL_DEST, attributes: w.toBuffer(), context: ctx };
-      }
-      const dest = validateRealServer(op.destination, ctx);
-      w.nested(IpvsCmdAttr.DEST, (d) => writeDestination(d, dest));
+      w.nested(IpvsCmdAttr.SERVICE, (s) => writeServiceKey(s, op.service));
+      w.nested(IpvsCmdAttr.DEST, (d) => writeDestination(d, op.destination));
       return { cmd: op.op === 'addDestination' ? IpvsCmd.NEW_DEST : IpvsCmd.SET_DEST, attributes: w.toBuffer(), context: ctx };
-    }
+    case 'deleteDestination':
+      w.nested(IpvsCmdAttr.SERVICE, (s) => writeServiceKey(s, op.service));
+      w.nested(IpvsCmdAttr.DEST, (d) => writeDestinationKey(d, op.destination));
+      return { cmd: IpvsCmd.DEL_DEST, attributes: w.toBuffer(), context: ctx };
   }
 }
 

@@ -10,15 +10,17 @@
  *   (the kernel runs one dump per socket at a time) instead of a GET per service (kubernetes PR 95881).
  * - A socket that failed (reply timeout, lost replies) is replaced on the next call.
  */
+import type { Clock } from '../../clock.ts';
 import { Errno, KernelError, ProxierError, hasErrno } from '../../errors.ts';
 import { AttributeWriter } from '../netlink/attributes.ts';
 import { NETLINK_GENERIC } from '../netlink/constants.ts';
 import { decodeGenlAttributes, encodeGenl, resolveFamily } from '../netlink/genl.ts';
 import { NetlinkSocket } from '../netlink/socket.ts';
 import { parseUint32 } from '../../validate/validate.ts';
+import { normalizeServiceKey } from './validate.ts';
 import {
   IPVS_GENL_NAME, IPVS_GENL_VERSION, IpvsCmd, IpvsCmdAttr, decodeDestination, decodeService, encodeOperation,
-  encodeServiceKeyAttributes, operationContext, validateServiceKey,
+  encodeServiceKeyAttributes, operationContext,
 } from './netlink-codec.ts';
 import {
   describeVirtualServer,
@@ -29,6 +31,8 @@ import {
 export interface NetlinkIpvsOptions {
   /** Reply timeout per request/datagram (default 30 s). */
   readonly timeoutMs?: number;
+  /** Runs the reply timeouts (default: real time). */
+  readonly clock?: Clock;
   /** SO_RCVBUF to ask for (default 4 MiB, capped by net.core.rmem_max). */
   readonly receiveBufferBytes?: number;
   /** Sockets used for destination dumps in parallel (default 4). */
@@ -118,7 +122,7 @@ class NetlinkIpvs implements Ipvs {
 
   async #listDestinations(service: VirtualServerKey, socketIndex: number): Promise<RealServerStatus[]> {
     const context = { operation: 'ipvs.listDestinations', object: describeVirtualServer(service) };
-    const key = validateServiceKey(service, context);
+    const key = normalizeServiceKey(service, context.operation);
     const payload = this.#payload(IpvsCmd.GET_DEST, encodeServiceKeyAttributes(key));
     const replies = await this.#socket(socketIndex).dump({ type: this.#familyId, payload }, context);
     return replies.flatMap((reply) => {

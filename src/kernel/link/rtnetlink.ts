@@ -2,7 +2,7 @@
  * Links over rtnetlink (NETLINK_ROUTE), on the shared NetlinkSocket: no tool processes, and
  * address changes for thousands of services go out as a few datagrams (socket.batch).
  */
-import { Errno, KernelError, ProxierError, hasErrno, type ErrorContext } from '../../errors.ts';
+import { Errno, KernelError, ProxierError, isExists, isNotFound, type ErrorContext } from '../../errors.ts';
 import { parseInterfaceName } from '../../validate/validate.ts';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.ts';
 import { NetlinkSocket, type NetlinkBatchMessage, type NetlinkSocketOptions } from '../netlink/socket.ts';
@@ -49,7 +49,7 @@ export class RtnetlinkLinks implements Links {
       // kube-ipvs0 stays DOWN; IPVS needs the addresses local, not the link up.
       await this.#socket.request({ type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, payload: encodeNewLink(name, 'dummy') }, ctx);
     } catch (error) {
-      if (!hasErrno(error, Errno.EEXIST)) throw error;
+      if (!isExists(error)) throw error;
     }
     const created = await this.getLink(name);
     if (created === undefined) throw new KernelError(Errno.ENODEV, ctx, 'link vanished right after creation');
@@ -142,7 +142,7 @@ export class RtnetlinkLinks implements Links {
       if (reply === undefined) throw new ProxierError('ERR_NETLINK_NO_REPLY', `RTM_GETLINK ${name} returned no link`, ctx);
       return decodeLink(reply);
     } catch (error) {
-      if (hasErrno(error, Errno.ENODEV)) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }

@@ -33,8 +33,10 @@
  *   ~20x slower under UML) compared with an ACK per message; the worst case (every message fails)
  *   is what the reservation covers anyway.
  * - Every listener is total; a reply we cannot parse fails the socket instead of escaping.
- * - Every sent request has a timeout (TimeoutError).
+ * - Every sent request has a timeout (TimeoutError), on the injected clock. A dump re-arms it on
+ *   every reply, as before: the clock adds one function call to a clearTimeout/setTimeout pair.
  */
+import { realClock, type Clock, type TimerHandle } from '../../clock.ts';
 import { KernelError, ProxierError, TimeoutError, type ErrorContext } from '../../errors.ts';
 import { NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, nlmsgAlign, NLMSG_HDRLEN } from './constants.ts';
 import { encodeMessageInto, parseDonePayload, parseErrorPayload, parseMessages, type NetlinkMessage } from './message.ts';
@@ -58,6 +60,8 @@ export interface NetlinkSocketOptions {
   readonly receiveBufferBytes?: number;
   /** Per request/datagram reply timeout (default 30 s); a dump's timer restarts on every reply. */
   readonly timeoutMs?: number;
+  /** Runs the reply timeouts (default: real time). */
+  readonly clock?: Clock;
 }
 
 export type BatchOutcome = KernelError | undefined;
@@ -119,13 +123,14 @@ interface Exchange {
   readonly lastSeq: number;
   readonly payloads: Buffer[];
   readonly outcomes: BatchOutcome[];
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   done: boolean;
 }
 
 export class NetlinkSocket {
   readonly #transport: NetlinkTransport;
   readonly #timeoutMs: number;
+  readonly #clock: Clock;
   readonly #capacity: number;
   readonly #queue: (Work | BatchStream)[] = [];
   readonly #pending = new Map<number, Exchange>();
@@ -144,6 +149,7 @@ export class NetlinkSocket {
   constructor(transport: NetlinkTransport, options: NetlinkSocketOptions = {}) {
     this.#transport = transport;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#clock = options.clock ?? realClock;
     this.#capacity = replyCapacity(transport.receiveBufferBytes);
     transport.start({
       message: (datagram, fromPort) => this.#guard(() => this.#onDatagram(datagram, fromPort)),
@@ -347,8 +353,8 @@ export class NetlinkSocket {
   }
 
   #arm(exchange: Exchange): void {
-    if (exchange.timer !== undefined) clearTimeout(exchange.timer);
-    exchange.timer = setTimeout(() => this.#guard(() => this.#onTimeout(exchange)), this.#timeoutMs);
+    this.#clock.clearTimer(exchange.timer);
+    exchange.timer = this.#clock.setTimeout(() => this.#guard(() => this.#onTimeout(exchange)), this.#timeoutMs);
   }
 
   #onSent(exchange: Exchange, errno: number | undefined): void {
@@ -438,7 +444,7 @@ export class NetlinkSocket {
   #finish(exchange: Exchange, error: Error | undefined): void {
     if (exchange.done) return;
     exchange.done = true;
-    if (exchange.timer !== undefined) clearTimeout(exchange.timer);
+    this.#clock.clearTimer(exchange.timer);
     const count = exchange.work.count;
     for (let i = 0; i < count; i++) this.#pending.delete((exchange.firstSeq + i) >>> 0);
     this.#inFlight.delete(exchange);
@@ -455,7 +461,7 @@ export class NetlinkSocket {
     this.#failure = failure;
     for (const exchange of [...this.#inFlight]) {
       exchange.done = true;
-      if (exchange.timer !== undefined) clearTimeout(exchange.timer);
+      this.#clock.clearTimer(exchange.timer);
       exchange.work.reject(exchange === culprit && culpritError !== undefined ? culpritError : failure);
     }
     this.#inFlight.clear();

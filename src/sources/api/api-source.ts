@@ -12,12 +12,12 @@ import type { ValidationError } from '../../errors.ts';
 import { parseEndpointSlice } from '../../model/endpoint-slice.ts';
 import { parseService } from '../../model/service.ts';
 import type { EndpointSliceInfo, Service } from '../../model/types.ts';
-import { realClock, type Clock } from '../../runner/clock.ts';
+import { realClock, type Clock } from '../../clock.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import { SupervisedInformer, type InformerHandlers, type InformerStatus } from './informer.ts';
 import { parseNode, type NodeInfo } from './node.ts';
 import { ParsedObjects } from './parsed-objects.ts';
-import { rawLister, type RawList, type RawObject } from './raw-list.ts';
+import { rawLister, type RawLister, type RawObject } from './raw-list.ts';
 import { nodeFieldSelector, PROXY_LABEL_SELECTOR } from './selectors.ts';
 
 export interface ApiSourceHandlers {
@@ -58,6 +58,7 @@ export class ApiSource {
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
     const discovery = options.kubeConfig.makeApiClient(DiscoveryV1Api);
     const timeout = options.listTimeoutMs ?? 60_000;
+    const clock = options.clock ?? realClock;
     const labelSelector = PROXY_LABEL_SELECTOR;
     const fieldSelector = nodeFieldSelector(options.nodeName);
     const report = (error: ValidationError): void => options.logger.error({ object: error.object, code: error.code, err: error }, `skipped: ${error.message}`);
@@ -66,11 +67,11 @@ export class ApiSource {
     this.nodes = new ParsedObjects((o) => parseNode(o), (_, b) => options.handlers.onNode(b), report);
     this.informers = {
       services: this.informer('services', '/api/v1/services', { labelSelector },
-        rawLister('services', (opts) => core.listServiceForAllNamespaces({ labelSelector }, opts), timeout), services),
+        rawLister('services', (opts) => core.listServiceForAllNamespaces({ labelSelector }, opts), timeout, clock), services),
       endpointSlices: this.informer('endpointSlices', '/apis/discovery.k8s.io/v1/endpointslices', { labelSelector },
-        rawLister('endpointslices', (opts) => discovery.listEndpointSliceForAllNamespaces({ labelSelector }, opts), timeout), slices),
+        rawLister('endpointslices', (opts) => discovery.listEndpointSliceForAllNamespaces({ labelSelector }, opts), timeout, clock), slices),
       node: this.informer('node', '/api/v1/nodes', { fieldSelector },
-        rawLister('nodes', (opts) => core.listNode({ fieldSelector }, opts), timeout), this.nodes),
+        rawLister('nodes', (opts) => core.listNode({ fieldSelector }, opts), timeout, clock), this.nodes),
     };
   }
 
@@ -106,7 +107,7 @@ export class ApiSource {
     name: InformerName,
     path: string,
     selectors: { labelSelector?: string; fieldSelector?: string },
-    list: () => Promise<RawList>,
+    list: RawLister,
     objects: Pick<ParsedObjects<unknown>, 'upsert' | 'remove'>,
   ): SupervisedInformer {
     const clock = this.o.clock ?? realClock;

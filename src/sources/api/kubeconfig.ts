@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { realClock, type Clock } from '../../clock.ts';
 import { ApiConfigError } from './errors.ts';
 import { TokenFileAuthenticator, tokenFileUser } from './token-file-auth.ts';
 
@@ -19,13 +20,15 @@ export interface ApiConfigOptions {
   /** Overrides the kubeconfig's server, as `--master` does. */
   readonly master?: string | undefined;
   readonly serviceAccountDir?: string;
+  /** Paces re-reading a kubeconfig `tokenFile` (default: real time). */
+  readonly clock?: Clock;
 }
 
 const OPERATION = 'load API server configuration';
 
 export function loadApiConfig(options: ApiConfigOptions): KubeConfig {
   const kc = new KubeConfig();
-  if (options.kubeconfig !== undefined) loadKubeconfig(kc, options.kubeconfig);
+  if (options.kubeconfig !== undefined) loadKubeconfig(kc, options.kubeconfig, options.clock ?? realClock);
   else if (options.master !== undefined) kc.loadFromClusterAndUser({ name: 'master', server: options.master, skipTLSVerify: false }, { name: 'anonymous' });
   else loadInCluster(kc, options);
   const cluster = kc.getCurrentCluster();
@@ -49,7 +52,7 @@ function loadInCluster(kc: KubeConfig, options: ApiConfigOptions): void {
   kc.loadFromCluster(dir === SERVICE_ACCOUNT_DIR ? '' : dir.slice(0, -SERVICE_ACCOUNT_DIR.length));
 }
 
-function loadKubeconfig(kc: KubeConfig, file: string): void {
+function loadKubeconfig(kc: KubeConfig, file: string, clock: Clock): void {
   let raw: unknown;
   try {
     const text = readFileSync(file, 'utf8');
@@ -58,7 +61,7 @@ function loadKubeconfig(kc: KubeConfig, file: string): void {
   } catch (cause) {
     throw new ApiConfigError(`cannot load kubeconfig ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { operation: OPERATION, object: file, cause });
   }
-  kc.addAuthenticator(new TokenFileAuthenticator());
+  kc.addAuthenticator(new TokenFileAuthenticator(clock));
   const tokenFiles = tokenFilesByUser(raw);
   const base = dirname(file);
   kc.users = kc.users.map((user) => {

@@ -3,6 +3,10 @@
  * see: bookmarks requested, a server-side timeout per watch (client-go picks 5–10 minutes so the
  * watches of many nodes do not all end at once), and hooks for "about to watch", "stream open",
  * "event received" and "stream closed".
+ *
+ * It can also be closed. Stopping the client's ListWatch only aborts a stream it already holds; a
+ * watch still connecting when the informer stops would otherwise open afterwards and stay open
+ * (bookmarks keep it alive), and `--once` would never exit.
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 
@@ -20,6 +24,10 @@ type Callback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
 export class ObservedWatch extends Watch {
   private readonly hooks: WatchHooks;
   private readonly timeoutSeconds: () => number;
+  private readonly streams = new Set<AbortController>();
+  private closed = false;
+  /** Bumped by close(): a watch from an older generation is ended and its end not reported. */
+  private generation = 0;
 
   /**
    * `inactivityMs`: with no bytes for this long the client aborts and re-watches. The client's
@@ -33,19 +41,50 @@ export class ObservedWatch extends Watch {
     (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = inactivityMs;
   }
 
+  /** Ends every stream, including one still connecting, and opens none until reopen(). */
+  close(): void {
+    this.closed = true;
+    this.generation += 1;
+    for (const stream of this.streams) stream.abort();
+    this.streams.clear();
+  }
+
+  reopen(): void {
+    this.closed = false;
+  }
+
   override async watch(path: string, queryParams: Query, callback: Callback, done: (err: unknown) => void): Promise<AbortController> {
     this.hooks.beforeWatch();
-    let ended = false;
+    if (this.closed) return aborted(); // stopped between the list and the watch: do not connect
+    const generation = this.generation;
+    // The client may report the end before it hands over the stream (a refused watch).
+    const state: { stream?: AbortController; ended: boolean } = { ended: false };
     const query: Query = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.timeoutSeconds() };
-    const controller = await super.watch(path, query, (phase, obj, watchObj) => {
+    const stream = await super.watch(path, query, (phase, obj, watchObj) => {
       this.hooks.event();
       callback(phase, obj, watchObj);
     }, (err) => {
-      ended = true;
+      state.ended = true;
+      if (state.stream !== undefined) this.streams.delete(state.stream);
+      if (generation !== this.generation) return; // closed: nobody is waiting for this end
       this.hooks.closed();
       done(err);
     });
-    if (!ended) this.hooks.connected();
-    return controller;
+    state.stream = stream;
+    if (generation !== this.generation) {
+      stream.abort(); // closed while connecting, when there was nothing to abort yet
+      return stream;
+    }
+    if (!state.ended) {
+      this.streams.add(stream);
+      this.hooks.connected();
+    }
+    return stream;
   }
+}
+
+function aborted(): AbortController {
+  const controller = new AbortController();
+  controller.abort();
+  return controller;
 }

@@ -8,11 +8,13 @@
  * another way when watched. The body is parsed once here; the client gets an empty list to chew.
  *
  * Why a timeout: a list the server accepts and never answers would otherwise hang the informer
- * forever without an error to restart on.
+ * forever without an error to restart on. It runs on the injected clock, and is cancelled as soon
+ * as the list settles, so a finished list leaves no timer behind (`--once` exits right away).
  */
 import {
   Observable, ResponseContext, type ConfigurationOptions, type KubernetesListObject, type KubernetesObject,
 } from '@kubernetes/client-node';
+import { abortAfter, type Clock } from '../../clock.ts';
 import { ProxierError } from '../../errors.ts';
 import { ApiTimeoutError } from './errors.ts';
 
@@ -21,10 +23,14 @@ export type RawList = KubernetesListObject<RawObject>;
 
 const EMPTY_LIST = '{"items":[]}';
 
-export function rawLister(what: string, call: (options: ConfigurationOptions) => Promise<unknown>, timeoutMs: number): () => Promise<RawList> {
-  return async () => {
+/** A lister; `stop` aborts the request (the informer is stopping), without counting as a timeout. */
+export type RawLister = (stop: AbortSignal) => Promise<RawList>;
+
+export function rawLister(what: string, call: (options: ConfigurationOptions) => Promise<unknown>, timeoutMs: number, clock: Clock): RawLister {
+  return async (stop) => {
     let raw: unknown;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const timeout = abortAfter(clock, timeoutMs);
+    const signal = AbortSignal.any([timeout.signal, stop]);
     // 'append' keeps the client's own middleware (the User-Agent header).
     const options: ConfigurationOptions = {
       middlewareMergeStrategy: 'append',
@@ -47,8 +53,10 @@ export function rawLister(what: string, call: (options: ConfigurationOptions) =>
     try {
       await call(options);
     } catch (error) {
-      if (signal.aborted) throw new ApiTimeoutError({ operation: `list ${what}`, cause: error }, timeoutMs);
+      if (timeout.signal.aborted) throw new ApiTimeoutError({ operation: `list ${what}`, cause: error }, timeoutMs);
       throw error;
+    } finally {
+      timeout.cancel();
     }
     return toRawList(raw, what);
   };

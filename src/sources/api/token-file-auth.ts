@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig, User } from '@kubernetes/client-node';
+import { realClock, type Clock } from '../../clock.ts';
 
 export const TOKEN_FILE_PROVIDER = 'ipvs-proxier-token-file';
 const REREAD_MS = 60_000;
@@ -21,10 +22,10 @@ export function tokenFileUser(name: string, path: string): User {
 
 export class TokenFileAuthenticator implements Authenticator {
   private readonly cache = new Map<string, { token: string; readAt: number }>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
-  constructor(now: () => number = Date.now) {
-    this.now = now;
+  constructor(clock: Clock = realClock) {
+    this.clock = clock;
   }
 
   isAuthProvider(user: User): boolean {
@@ -42,9 +43,9 @@ export class TokenFileAuthenticator implements Authenticator {
 
   private async token(path: string): Promise<string> {
     const cached = this.cache.get(path);
-    if (cached !== undefined && this.now() - cached.readAt < REREAD_MS) return cached.token;
+    if (cached !== undefined && this.clock.now() - cached.readAt < REREAD_MS) return cached.token;
     const token = (await readFile(path, 'utf8')).trim();
-    this.cache.set(path, { token, readAt: this.now() });
+    this.cache.set(path, { token, readAt: this.clock.now() });
     return token;
   }
 }

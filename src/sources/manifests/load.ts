@@ -14,6 +14,7 @@ import type { ProxierError } from '../../errors.ts';
 import { ValidationError } from '../../errors.ts';
 import { parseEndpointSlice } from '../../model/endpoint-slice.ts';
 import { parseService } from '../../model/service.ts';
+import { servedByThisProxy } from '../proxy-labels.ts';
 import { describeObject } from '../../model/object-fields.ts';
 import type { EndpointSliceInfo, Service } from '../../model/types.ts';
 import { isRecord, type Json } from '../../model/object-fields.ts';
@@ -98,6 +99,8 @@ function expandList(object: Json): Json[] {
 function addObject(object: Json, file: string, previous: ManifestObjects, into: ManifestObjects, problems: ManifestProblem[]): void {
   const kind = isRecord(object) ? object['kind'] : undefined;
   const origin = `file ${file}`;
+  // The API source never even receives these (its label selector); skip them the same way here.
+  if (isRecord(object) && isRecord(object['metadata']) && !servedByThisProxy(object['metadata']['labels'])) return;
   if (kind === 'Service') {
     const key = identity(object);
     const result = parseService(object, origin);

@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { realClock, type Clock } from '../../../src/clock.ts';
 import { parsePath, type ParsedPath, type ResourceName } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
 import { statusObject } from './status.ts';
@@ -22,6 +23,8 @@ export interface FakeApiServerOptions {
   readonly historyLimit?: number;
   /** How often open watches that asked for them get a BOOKMARK (default 60 s, as the real server). */
   readonly bookmarkIntervalMs?: number;
+  /** Runs bookmarks and `timeoutSeconds` (default: real time; tests pass a manual clock). */
+  readonly clock?: Clock;
 }
 
 export interface RecordedRequest {
@@ -39,6 +42,7 @@ export class FakeApiServer {
   private readonly o: FakeApiServerOptions;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<WatchStream>();
+  private readonly activityListeners = new Set<() => void>();
   private failures: Fault & { code: number } = { remaining: 0, code: 500, match: () => true };
   private stalls: Fault = { remaining: 0, match: () => true };
 
@@ -48,7 +52,10 @@ export class FakeApiServer {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        this.changed();
+      });
     });
   }
 
@@ -71,6 +78,15 @@ export class FakeApiServer {
 
   get openWatches(): number {
     return this.watches.size;
+  }
+
+  /**
+   * Calls `listener` after every request received, watch opened or ended, and connection closed,
+   * so a test can await the server's state instead of polling it. Returns the unsubscribe.
+   */
+  onActivity(listener: () => void): () => void {
+    this.activityListeners.add(listener);
+    return () => this.activityListeners.delete(listener);
   }
 
   async close(): Promise<void> {
@@ -124,6 +140,7 @@ export class FakeApiServer {
       method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization,
     };
     this.requests.push(recorded);
+    this.changed();
     if (this.o.token !== undefined && req.headers.authorization !== `Bearer ${this.o.token}`) {
       sendStatus(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
       return;
@@ -202,9 +219,18 @@ export class FakeApiServer {
       bookmarks: query.get('allowWatchBookmarks') === 'true',
       bookmarkIntervalMs: this.o.bookmarkIntervalMs ?? 60_000,
       timeoutMs: timeout === null ? undefined : Number(timeout) * 1000,
-    }, () => this.watches.delete(stream));
+      clock: this.o.clock ?? realClock,
+    }, () => {
+      this.watches.delete(stream);
+      this.changed();
+    });
     this.watches.add(stream);
     stream.start();
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.activityListeners) listener();
   }
 
   private filter(path: ParsedPath, query: URLSearchParams): WatchFilter {

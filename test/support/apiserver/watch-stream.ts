@@ -5,6 +5,7 @@
  * DELETED (carrying the previous object at the new resourceVersion).
  */
 import type { ServerResponse } from 'node:http';
+import type { Clock, TimerHandle } from '../../../src/clock.ts';
 import type { Selector } from './selectors.ts';
 import type { ResourceInfo } from './resources.ts';
 import type { KubeObject, ObjectStore, StoredEvent } from './store.ts';
@@ -25,13 +26,14 @@ export interface WatchOptions {
   readonly bookmarkIntervalMs: number;
   /** `timeoutSeconds`: the server ends the stream after this long. */
   readonly timeoutMs: number | undefined;
+  readonly clock: Clock;
 }
 
 export class WatchStream {
   private readonly res: ServerResponse;
   private readonly store: ObjectStore;
   private readonly o: WatchOptions;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: TimerHandle[] = [];
   private unsubscribe: (() => void) | undefined;
   private readonly onEnd: () => void;
 
@@ -52,8 +54,9 @@ export class WatchStream {
       for (const object of this.store.list(this.o.filter.resource.name)) if (this.matches(object)) this.write('ADDED', object);
     }
     this.unsubscribe = this.store.subscribe((event) => this.deliver(event));
-    if (this.o.bookmarks) this.timers.push(setInterval(() => this.bookmark(), this.o.bookmarkIntervalMs));
-    if (this.o.timeoutMs !== undefined) this.timers.push(setTimeout(() => this.end(), this.o.timeoutMs));
+    const { clock } = this.o;
+    if (this.o.bookmarks) this.timers.push(clock.setInterval(() => this.bookmark(), this.o.bookmarkIntervalMs));
+    if (this.o.timeoutMs !== undefined) this.timers.push(clock.setTimeout(() => this.end(), this.o.timeoutMs));
   }
 
   /** A BOOKMARK event: "you have seen everything up to this resourceVersion". */
@@ -120,7 +123,7 @@ export class WatchStream {
   private cleanup(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    for (const t of this.timers.splice(0)) clearTimeout(t);
+    for (const t of this.timers.splice(0)) this.o.clock.clearTimer(t);
     this.onEnd();
   }
 }

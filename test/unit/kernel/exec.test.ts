@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommandError, Errno } from '../../../src/errors.ts';
 import { ExecaRunner } from '../../../src/kernel/exec/exec.ts';
+import { ManualClock } from '../../helpers/manual-clock.ts';
 
 // Runs real processes on the host: these tools exist on every Debian machine.
 describe('ExecaRunner', () => {
@@ -39,11 +40,18 @@ describe('ExecaRunner', () => {
     });
   });
 
-  it('a timeout is reported as ETIMEDOUT', async () => {
-    await assert.rejects(runner.run('sleep', ['5'], { operation: 'test', timeoutMs: 100 }), (err: unknown) => {
+  it('a timeout (on the injected clock) is reported as ETIMEDOUT', async () => {
+    const clock = new ManualClock();
+    let settled = false;
+    const run = new ExecaRunner(clock).run('sleep', ['5'], { operation: 'test', timeoutMs: 100 }).finally(() => { settled = true; });
+    await clock.advance(99);
+    assert.equal(settled, false, 'still running before the timeout');
+    const rejected = assert.rejects(run, (err: unknown) => {
       assert.ok(err instanceof CommandError);
       assert.equal(err.code, 'ETIMEDOUT');
       return true;
     });
+    await clock.advance(1);
+    await rejected;
   });
 });

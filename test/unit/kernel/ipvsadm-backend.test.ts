@@ -5,7 +5,8 @@ import { CommandError, Errno, ValidationError } from '../../../src/errors.ts';
 import type { CommandRunner, RunOptions, RunResult } from '../../../src/kernel/exec/exec.ts';
 import { IpvsadmIpvs } from '../../../src/kernel/ipvs/ipvsadm.ts';
 import { renderOperationArgs } from '../../../src/kernel/ipvs/ipvsadm-render.ts';
-import { checkIpvsadmLimits, normalizeOperation } from '../../../src/kernel/ipvs/ipvsadm-validate.ts';
+import { checkIpvsadmLimits } from '../../../src/kernel/ipvs/ipvsadm-limits.ts';
+import { normalizeOperation } from '../../../src/kernel/ipvs/validate.ts';
 import { ServiceFlag, type IpvsOperation, type RealServer, type VirtualServer, type VirtualServerKey } from '../../../src/kernel/ipvs/types.ts';
 
 interface Call { command: string; args: readonly string[]; options: RunOptions }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { goTime, healthBody, startHealthServer } from '../../../src/observability/health-server.ts';
 import type { HttpEndpoint } from '../../../src/observability/http-server.ts';
 import { healthTimeoutMs, isNodeEligible, ProxyHealth } from '../../../src/observability/proxy-health.ts';
+import { ManualClock } from '../../helpers/manual-clock.ts';
 
 const SYNC_PERIOD_MS = 30_000;
 const T0 = Date.parse('2025-03-01T12:00:00.250Z');
@@ -14,41 +15,41 @@ async function get(port: number, path: string, method = 'GET') {
 }
 
 describe('ProxyHealth (model)', () => {
-  it('is healthy while starting up, even with a change queued for longer than the timeout', () => {
-    let now = T0;
-    const h = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(SYNC_PERIOD_MS), now: () => now });
+  it('is healthy while starting up, even with a change queued for longer than the timeout', async () => {
+    const clock = new ManualClock(T0);
+    const h = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(SYNC_PERIOD_MS), clock });
     h.queuedUpdate(4);
-    now += 10 * SYNC_PERIOD_MS;
+    await clock.advance(10 * SYNC_PERIOD_MS);
     const s = h.health();
     assert.equal(s.healthy, true);
     assert.equal(s.lastUpdated, undefined);
     assert.equal(s.status.size, 0);
   });
 
-  it('turns unhealthy exactly when the oldest queued change reaches 2 × syncPeriod, and recovers on update', () => {
-    let now = T0;
-    const h = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(SYNC_PERIOD_MS), now: () => now });
+  it('turns unhealthy exactly when the oldest queued change reaches 2 × syncPeriod, and recovers on update', async () => {
+    const clock = new ManualClock(T0);
+    const h = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(SYNC_PERIOD_MS), clock });
     h.updated(4);
     h.queuedUpdate(4);
-    now += 1000;
+    await clock.advance(1000);
     h.queuedUpdate(4); // a later change must not move the oldest pending time
-    now = T0 + 2 * SYNC_PERIOD_MS - 1;
+    await clock.advanceTo(T0 + 2 * SYNC_PERIOD_MS - 1);
     assert.equal(h.health().healthy, true);
-    now = T0 + 2 * SYNC_PERIOD_MS;
+    await clock.advanceTo(T0 + 2 * SYNC_PERIOD_MS);
     assert.equal(h.health().healthy, false);
     assert.deepEqual(h.health().status.get('IPv4'), { lastUpdated: T0, healthy: false });
     h.updated(4);
     assert.equal(h.health().healthy, true);
-    assert.equal(h.health().lastUpdated, now);
+    assert.equal(h.health().lastUpdated, clock.now());
   });
 
-  it('judges families separately: one stuck family makes the whole proxy unhealthy', () => {
-    let now = T0;
-    const h = new ProxyHealth({ healthTimeoutMs: 1000, now: () => now });
+  it('judges families separately: one stuck family makes the whole proxy unhealthy', async () => {
+    const clock = new ManualClock(T0);
+    const h = new ProxyHealth({ healthTimeoutMs: 1000, clock });
     h.updated(4);
     h.updated(6);
     h.queuedUpdate(6);
-    now += 1000;
+    await clock.advance(1000);
     h.updated(4);
     const s = h.health();
     assert.equal(s.healthy, false);
@@ -72,8 +73,8 @@ describe('ProxyHealth (model)', () => {
 });
 
 describe('health server over HTTP', () => {
-  let now = T0;
-  const health = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(SYNC_PERIOD_MS), now: () => now });
+  const clock = new ManualClock(T0);
+  const health = new ProxyHealth({ healthTimeoutMs: healthTimeoutMs(SYNC_PERIOD_MS), clock });
   const probes: string[] = [];
   let server: HttpEndpoint;
 
@@ -95,9 +96,9 @@ describe('health server over HTTP', () => {
 
   it('a queued change older than 2 × syncPeriod fails both endpoints', async () => {
     health.updated(4); // the sync loop started at T0
-    now = T0 + 1000;
+    await clock.advanceTo(T0 + 1000);
     health.queuedUpdate(4);
-    now = T0 + 1000 + 2 * SYNC_PERIOD_MS;
+    await clock.advanceTo(T0 + 1000 + 2 * SYNC_PERIOD_MS);
     const healthz = await get(server.address.port, '/healthz');
     const livez = await get(server.address.port, '/livez');
     assert.equal(healthz.status, 503);

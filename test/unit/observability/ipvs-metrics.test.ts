@@ -7,6 +7,7 @@ import type { VirtualServerDump, VirtualServerKey } from '../../../src/kernel/ip
 import { VirtualServerStats } from '../../../src/observability/ipvs-stats.ts';
 import { ProxierMetrics } from '../../../src/observability/metrics.ts';
 import { startMetricsServer } from '../../../src/observability/metrics-server.ts';
+import { ManualClock } from '../../helpers/manual-clock.ts';
 import { parseExposition, find, scrape, value } from './prom-text.ts';
 
 const web: VirtualServerKey = { kind: 'address', family: 4, protocol: 'TCP', address: '10.96.0.10', port: 80 };
@@ -34,7 +35,7 @@ function metricsWith(stats: VirtualServerStats): ProxierMetrics {
   return new ProxierMetrics({ families: [4], virtualServers: stats, processMetrics: false });
 }
 
-describe('IPVS virtual server metrics', () => {
+describe('IPVS virtual server metrics', { timeout: 10_000 }, () => {
   it('exposes the kernel\'s counters per virtual server over HTTP', async () => {
     const ipvs = await loadedIpvs();
     const metrics = metricsWith(new VirtualServerStats({ dump: () => ipvs.dump() }));
@@ -60,25 +61,25 @@ describe('IPVS virtual server metrics', () => {
 
   it('a deleted virtual server disappears from the next scrape', async () => {
     const ipvs = await loadedIpvs();
-    let now = 0;
-    const metrics = metricsWith(new VirtualServerStats({ dump: () => ipvs.dump(), cacheMs: 1000, now: () => now }));
+    const clock = new ManualClock();
+    const metrics = metricsWith(new VirtualServerStats({ dump: () => ipvs.dump(), cacheMs: 1000, clock }));
     assert.equal(find(parseExposition(await metrics.registry.metrics()), 'ipvs_proxier_virtual_server_connections_total').length, 2);
     await ipvs.apply([{ op: 'deleteService', key: dns6 }]);
-    now += 1000;
+    await clock.advance(1000);
     assert.equal(find(parseExposition(await metrics.registry.metrics()), 'ipvs_proxier_virtual_server_connections_total').length, 1);
   });
 
   it('one dump per scrape for all series, reused within cacheMs', async () => {
     const ipvs = await loadedIpvs();
     let dumps = 0;
-    let now = 0;
-    const metrics = metricsWith(new VirtualServerStats({ dump: () => { dumps++; return ipvs.dump(); }, cacheMs: 1000, now: () => now }));
+    const clock = new ManualClock();
+    const metrics = metricsWith(new VirtualServerStats({ dump: () => { dumps++; return ipvs.dump(); }, cacheMs: 1000, clock }));
     await metrics.registry.metrics();
     assert.equal(dumps, 1);
-    now += 999;
+    await clock.advance(999);
     await metrics.registry.metrics();
     assert.equal(dumps, 1);
-    now += 1;
+    await clock.advance(1);
     await Promise.all([metrics.registry.metrics(), metrics.registry.metrics()]);
     assert.equal(dumps, 2);
   });
@@ -87,12 +88,16 @@ describe('IPVS virtual server metrics', () => {
     let dumps = 0;
     let release: (d: VirtualServerDump[]) => void = () => undefined;
     const hanging = new Promise<VirtualServerDump[]>((resolve) => { release = resolve; });
-    const metrics = metricsWith(new VirtualServerStats({ dump: () => { dumps++; return hanging; }, timeoutMs: 50 }));
+    const clock = new ManualClock();
+    const metrics = metricsWith(new VirtualServerStats({ dump: () => { dumps++; return hanging; }, timeoutMs: 50, clock }));
     const server = await startMetricsServer({ bindAddress: '127.0.0.1:0', metrics });
     try {
       for (let i = 1; i <= 2; i++) {
         const started = Date.now();
-        const exp = await scrape(server.address.port);
+        const scraped = scrape(server.address.port);
+        await clock.whenDueWithin(50); // the scrape has reached the read, which armed its timeout
+        await clock.advance(50);
+        const exp = await scraped;
         assert.ok(Date.now() - started < 1000, `scrape ${i} took ${Date.now() - started} ms`);
         assert.equal(find(exp, 'ipvs_proxier_virtual_server_connections_total').length, 0);
         assert.ok(find(exp, 'kubeproxy_sync_proxy_rules_service_changes_total').length === 1, 'the rest of the scrape is intact');

@@ -8,6 +8,7 @@ import { createFakeKernel } from '../../../src/kernel/fake-kernel.ts';
 import { KernelError, Errno } from '../../../src/errors.ts';
 import { NETWORK_PROGRAMMING_BUCKETS, SYNC_DURATION_BUCKETS } from '../../../src/observability/buckets.ts';
 import { startObservability, type Observability } from '../../../src/observability/observability.ts';
+import { ManualClock } from '../../helpers/manual-clock.ts';
 import { familyConfig, service, slice } from '../../helpers/objects.ts';
 import { find, scrape, value, type Exposition } from './prom-text.ts';
 
@@ -16,9 +17,9 @@ const SYNC_PERIOD_MS = 30_000;
 const v4 = { ip_family: 'IPv4' };
 
 describe('metrics after simulated syncs', () => {
-  let now = T0;
+  const clock = new ManualClock(T0);
   const kernel = createFakeKernel();
-  const proxier = new Proxier({ kernel, families: [familyConfig()], logger: pino({ level: 'silent' }), now: () => now });
+  const proxier = new Proxier({ kernel, families: [familyConfig()], logger: pino({ level: 'silent' }), clock });
   let obs: Observability;
   let port: number;
   const get = (): Promise<Exposition> => scrape(port);
@@ -26,17 +27,16 @@ describe('metrics after simulated syncs', () => {
   before(async () => {
     obs = await startObservability({
       proxier, families: [familyConfig()], syncPeriodMs: SYNC_PERIOD_MS, healthzBindAddress: '127.0.0.1:0',
-      metricsBindAddress: '127.0.0.1:0', now: () => now, processMetrics: false,
+      metricsBindAddress: '127.0.0.1:0', clock, processMetrics: false,
     });
     port = obs.metricsEndpoint!.address.port;
   });
   after(() => obs.close());
 
   const sync = async (ms: number, options: { full?: boolean } = {}): Promise<SyncReport> => {
-    const started = now;
     const report = await proxier.sync(options);
     assert.equal(report.durationMs, 0);
-    now = started + ms;
+    await clock.advance(ms);
     const timed = { ...report, durationMs: ms };
     obs.observer.syncCompleted(timed);
     return timed;
@@ -60,11 +60,11 @@ describe('metrics after simulated syncs', () => {
 
   it('counts changes and pending changes, and stamps the queue time', async () => {
     obs.observer.syncLoopStarted();
-    now += 1000;
+    await clock.advance(1000);
     const web = service({ name: 'web', clusterIP: '10.96.0.10' });
     proxier.onServiceUpdate(undefined, web);
     obs.observer.serviceChanged();
-    const webSlice = { ...slice({ service: 'web', endpoints: ['10.244.0.11'] }), lastChangeTriggerTime: now - 500 };
+    const webSlice = { ...slice({ service: 'web', endpoints: ['10.244.0.11'] }), lastChangeTriggerTime: clock.now() - 500 };
     proxier.onEndpointSliceUpdate(undefined, webSlice);
     obs.observer.endpointSliceChanged(undefined, webSlice);
     const exp = await get();
@@ -110,7 +110,7 @@ describe('metrics after simulated syncs', () => {
 
   it('an iptables-restore failure is counted, and the sync does not count as an update', async () => {
     const lastSync = value(await get(), 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', v4);
-    now += 5000;
+    await clock.advance(5000);
     const error = new KernelError(Errno.EINVAL, { operation: 'iptables-restore' });
     const failed: SyncReport = {
       full: true, plans: [], writes: 1, failures: [{ step: 'iptables', error }],
@@ -126,12 +126,12 @@ describe('metrics after simulated syncs', () => {
     obs.observer.syncCompleted(ipvsFailed);
     const after2 = await get();
     assert.equal(value(after2, 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', v4), 1);
-    assert.equal(value(after2, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', v4), now / 1000);
+    assert.equal(value(after2, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', v4), clock.now() / 1000);
   });
 
   it('a deleted slice drops its service\'s unprogrammed trigger times, as upstream', async () => {
     const before = value(await get(), 'kubeproxy_network_programming_duration_seconds_count', v4);
-    const s = { ...slice({ service: 'gone', name: 'gone-1', endpoints: ['10.244.0.40'] }), lastChangeTriggerTime: now - 10 };
+    const s = { ...slice({ service: 'gone', name: 'gone-1', endpoints: ['10.244.0.40'] }), lastChangeTriggerTime: clock.now() - 10 };
     obs.observer.endpointSliceChanged(undefined, s);
     obs.observer.endpointSliceChanged(s, undefined);
     await sync(5);
@@ -160,7 +160,7 @@ describe('metrics after simulated syncs', () => {
     assert.equal(await livez(), 200);
     proxier.onServiceUpdate(undefined, service({ name: 'late', clusterIP: '10.96.2.1' }));
     obs.observer.serviceChanged();
-    now += 2 * SYNC_PERIOD_MS;
+    await clock.advance(2 * SYNC_PERIOD_MS);
     assert.equal(await livez(), 503);
     await sync(5);
     assert.equal(await livez(), 200);

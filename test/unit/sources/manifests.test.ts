@@ -144,4 +144,17 @@ describe('ManifestDirectory', () => {
     const r = await new ManifestDirectory(dir).load();
     assert.deepEqual([summary(r), r.problems.length], [[], 0]);
   });
+
+  it('objects labelled for another proxy or headless are skipped, as the API source\'s label selector does', async () => {
+    await put('x.yaml', [
+      'kind: Service\nmetadata: {name: other, labels: {service.kubernetes.io/service-proxy-name: kube-router}}\nspec: {clusterIP: 10.96.0.20, ports: [{port: 80}]}',
+      // an empty value is still a present label (`!label` means the key is absent)
+      'kind: Service\nmetadata: {name: empty, labels: {service.kubernetes.io/service-proxy-name: ""}}\nspec: {clusterIP: 10.96.0.21, ports: [{port: 80}]}',
+      'kind: EndpointSlice\nmetadata: {name: other-1, labels: {kubernetes.io/service-name: other, service.kubernetes.io/service-proxy-name: kube-router}}\naddressType: IPv4\nendpoints: [{addresses: [10.244.0.1]}]',
+      'kind: EndpointSlice\nmetadata: {name: h-1, labels: {kubernetes.io/service-name: h, service.kubernetes.io/headless: ""}}\naddressType: IPv4\nendpoints: [{addresses: [10.244.0.2]}]',
+      'kind: Service\nmetadata: {name: mine, labels: {app: web}}\nspec: {clusterIP: 10.96.0.22, ports: [{port: 80}]}',
+    ].join('\n---\n'));
+    const r = await new ManifestDirectory(dir).load();
+    assert.deepEqual([summary(r), r.problems.length], [['svc default/mine 10.96.0.22 :80/TCP'], 0]);
+  });
 });

@@ -7,6 +7,7 @@ import { encodeMessage, parseMessages } from '../../../../src/kernel/netlink/mes
 import { NetlinkSocket } from '../../../../src/kernel/netlink/socket.ts';
 import type { NetlinkTransport, TransportHandlers } from '../../../../src/kernel/netlink/transport.ts';
 import { RtnetlinkLinks } from '../../../../src/kernel/link/rtnetlink.ts';
+import { ManualClock } from '../../../helpers/manual-clock.ts';
 
 /** Never answers (answering=false) or ACKs every message. */
 class Transport implements NetlinkTransport {
@@ -33,13 +34,16 @@ class Transport implements NetlinkTransport {
 
 test('a socket that timed out is replaced on the next call', async () => {
   const dead = new Transport(false);
+  const clock = new ManualClock();
   const sockets: Transport[] = [];
-  const links = new RtnetlinkLinks(new NetlinkSocket(dead, { timeoutMs: 30 }), () => {
+  const links = new RtnetlinkLinks(new NetlinkSocket(dead, { timeoutMs: 30, clock }), () => {
     const t = new Transport(true);
     sockets.push(t);
-    return new NetlinkSocket(t, { timeoutMs: 1000 });
+    return new NetlinkSocket(t, { timeoutMs: 1000, clock });
   });
-  await assert.rejects(links.deleteLink('kube-ipvs0'), TimeoutError);
+  const timedOut = assert.rejects(links.deleteLink('kube-ipvs0'), TimeoutError);
+  await clock.advance(30);
+  await timedOut;
   assert.equal(dead.closed, true);
   await links.deleteLink('kube-ipvs0');
   assert.equal(sockets.length, 1);

@@ -10,6 +10,7 @@ import { encodeMessage, parseMessages, type NetlinkMessage } from '../../../../s
 import { NetlinkSocket } from '../../../../src/kernel/netlink/socket.ts';
 import type { NetlinkTransport, TransportHandlers } from '../../../../src/kernel/netlink/transport.ts';
 import { MIN_REPLY_RESERVE, replyCapacity } from '../../../../src/kernel/netlink/window.ts';
+import { ManualClock } from '../../../helpers/manual-clock.ts';
 
 type Reply = { type: number; flags?: number; payload: Buffer };
 /** What the fake kernel answers to one request message (beyond the ACK/error it adds itself). */
@@ -64,11 +65,12 @@ class FakeKernel implements NetlinkTransport {
     if (errno !== undefined || !this.answer) return;
     this.outstanding += messages.length;
     this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
-    // Replies come later, as from a slow reader: this is when in-flight requests pile up.
-    setTimeout(() => {
+    // Replies come later (after everything the socket sends in this turn), as from a slow reader:
+    // this is when in-flight requests pile up.
+    setImmediate(() => {
       this.outstanding -= messages.length;
       for (const m of messages) this.#reply(m, datagram);
-    }, 1);
+    });
   }
 
   #reply(m: NetlinkMessage, datagram: Buffer): void {
@@ -191,13 +193,21 @@ test('an asynchronous socket error (ENOBUFS) fails pending work with KernelError
 
 test('no reply within timeoutMs: TimeoutError, and the socket is closed', async () => {
   const fake = new FakeKernel(425984);
-  const socket = new NetlinkSocket(fake, { timeoutMs: 30 });
+  const clock = new ManualClock();
+  const socket = new NetlinkSocket(fake, { timeoutMs: 30, clock });
   fake.answer = false;
   const a = socket.request({ type: 30, payload: Buffer.alloc(4) }, ctx(1));
   const b = socket.request({ type: 30, payload: Buffer.alloc(4) }, ctx(2));
-  await assert.rejects(a, (e: unknown) => e instanceof TimeoutError && e.object === '#1');
-  await assert.rejects(b, (e: unknown) => e instanceof ProxierError && e.code === 'ERR_NETLINK_CLOSED');
+  const outcomes = [
+    assert.rejects(a, (e: unknown) => e instanceof TimeoutError && e.object === '#1'),
+    assert.rejects(b, (e: unknown) => e instanceof ProxierError && e.code === 'ERR_NETLINK_CLOSED'),
+  ];
+  await clock.advance(29);
+  assert.equal(fake.closed, false, 'no timeout before timeoutMs');
+  await clock.advance(1);
+  await Promise.all(outcomes);
   assert.equal(fake.closed, true);
+  assert.equal(clock.pendingTimers, 0, 'no timer outlives the socket');
 });
 
 test('sendmsg failure: each batch message fails with that errno (the kernel saw none)', async () => {

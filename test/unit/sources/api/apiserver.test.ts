@@ -7,18 +7,22 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeApiServer } from '../../../support/apiserver/server.ts';
+import { Activity } from '../../../helpers/activity.ts';
+import { ManualClock } from '../../../helpers/manual-clock.ts';
 import { serviceObject } from '../../../helpers/objects.ts';
 import { withLabels } from './harness.ts';
 
 interface WatchEvent { type: string; object: { metadata: { name?: string; resourceVersion: string }; code?: number; kind?: string } }
 
-/** Reads `count` events from a watch (or until the server ends the stream), then disconnects. */
-async function watchEvents(url: string, count: number, during?: () => void): Promise<WatchEvent[]> {
+/**
+ * Reads `count` events from a watch (or until the server ends the stream), then disconnects.
+ * `during` runs once the stream is open. The deadline only turns a hang into a failure.
+ */
+async function watchEvents(url: string, count: number, during?: () => void | Promise<void>): Promise<WatchEvent[]> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 3000);
-  const res = await fetch(url, { signal: controller.signal });
+  const res = await fetch(url, { signal: AbortSignal.any([controller.signal, AbortSignal.timeout(3000)]) });
   assert.equal(res.status, 200);
-  during?.();
+  await during?.();
   const events: WatchEvent[] = [];
   let buffered = '';
   try {
@@ -30,7 +34,6 @@ async function watchEvents(url: string, count: number, during?: () => void): Pro
       if (events.length >= count) break;
     }
   } finally {
-    clearTimeout(timer);
     controller.abort();
   }
   return events;
@@ -43,9 +46,11 @@ async function getJson(url: string, init?: RequestInit): Promise<{ status: numbe
 
 describe('fake API server', { timeout: 15_000 }, () => {
   let api: FakeApiServer;
+  let clock: ManualClock;
 
   beforeEach(async () => {
-    api = await FakeApiServer.start({ bookmarkIntervalMs: 50 });
+    clock = new ManualClock();
+    api = await FakeApiServer.start({ bookmarkIntervalMs: 50, clock });
     api.create(serviceObject({ name: 'a', clusterIP: '10.96.0.10' }));
     api.create(withLabels(serviceObject({ name: 'b', namespace: 'kube-system', clusterIP: '10.96.0.11' }), { app: 'dns', tier: 'x' }));
   });
@@ -97,7 +102,7 @@ describe('fake API server', { timeout: 15_000 }, () => {
   });
 
   it('starts from the current state with resourceVersion 0, and sends bookmarks when asked', async () => {
-    const events = await watchEvents(`${api.url}/api/v1/services?watch=true&resourceVersion=0&allowWatchBookmarks=true`, 3);
+    const events = await watchEvents(`${api.url}/api/v1/services?watch=true&resourceVersion=0&allowWatchBookmarks=true`, 3, () => clock.advance(50));
     assert.deepEqual(events.map((e) => e.type), ['ADDED', 'ADDED', 'BOOKMARK']);
     assert.equal(events[2]?.object.metadata.resourceVersion, '2');
   });
@@ -110,7 +115,7 @@ describe('fake API server', { timeout: 15_000 }, () => {
 
   it('ends a watch after timeoutSeconds', async () => {
     const started = Date.now();
-    const events = await watchEvents(`${api.url}/api/v1/nodes?watch=true&resourceVersion=2&timeoutSeconds=0.2`, 1);
+    const events = await watchEvents(`${api.url}/api/v1/nodes?watch=true&resourceVersion=2&timeoutSeconds=0.2`, 1, () => clock.advance(200));
     assert.deepEqual(events, []);
     assert.ok(Date.now() - started < 2000);
   });
@@ -148,8 +153,11 @@ describe('fake API server', { timeout: 15_000 }, () => {
     assert.equal((await getJson(`${api.url}/version`)).status, 500);
     assert.equal((await getJson(`${api.url}/version`)).status, 200);
     api.stallNext(1);
+    const activity = new Activity();
+    api.onActivity(activity.notify);
+    const received = api.requests.length;
     const stalled = fetch(`${api.url}/version`, { signal: AbortSignal.timeout(2000) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await activity.until(() => api.requests.length > received, 'the stalled request to arrive');
     api.resetConnections();
     await assert.rejects(stalled, TypeError);
   });

@@ -1,9 +1,11 @@
-/** Shared pieces for the API source tests: a captured logger, polling, and a source wired to a fake server. */
+/** Shared pieces for the API source tests: a captured logger, and a source wired to a fake server. */
 import { pino, type Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiSource, type ApiSourceOptions } from '../../../../src/sources/api/api-source.ts';
 import type { NodeInfo } from '../../../../src/sources/api/node.ts';
 import type { EndpointSliceInfo, Service } from '../../../../src/model/types.ts';
+import type { FakeApiServer } from '../../../support/apiserver/server.ts';
+import { Activity } from '../../../helpers/activity.ts';
 import { ManualClock } from '../../../helpers/manual-clock.ts';
 
 export interface LogLine {
@@ -12,19 +14,21 @@ export interface LogLine {
   readonly [key: string]: unknown;
 }
 
-export function captureLogger(): { logger: Logger; lines: LogLine[] } {
+/** A logger whose lines are kept (parsed) in `lines`; `onLine` runs after each. */
+export function captureLogger(onLine: () => void = () => undefined): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = pino({ level: 'debug' }, { write: (text: string) => { lines.push(JSON.parse(text) as LogLine); } });
+  const logger = pino({ level: 'debug' }, {
+    write: (text: string) => {
+      lines.push(JSON.parse(text) as LogLine);
+      onLine();
+    },
+  });
   return { logger, lines };
 }
 
-/** Polls real time: the fake server and the client do real I/O. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 4000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** `restartInMs` of every logged informer failure of `informer`. */
+export function restartDelays(lines: readonly LogLine[], informer: string): number[] {
+  return lines.filter((l) => l['informer'] === informer && typeof l['restartInMs'] === 'number').map((l) => l['restartInMs'] as number);
 }
 
 export type Change<V> = readonly [V | undefined, V | undefined];
@@ -36,16 +40,23 @@ export interface SourceFixture {
   readonly services: Change<Service>[];
   readonly slices: Change<EndpointSliceInfo>[];
   readonly nodes: (NodeInfo | undefined)[];
-  /** `restartInMs` of every logged informer failure, per informer. */
   restartDelays(informer: string): number[];
+  /** Resolves once `condition` holds, re-checked whenever the source or the server did something. */
+  until(condition: () => boolean, what: string): Promise<void>;
 }
 
-export function sourceFixture(kubeConfig: KubeConfig, overrides: Partial<ApiSourceOptions> = {}): SourceFixture {
+export function sourceFixture(kubeConfig: KubeConfig, overrides: Partial<ApiSourceOptions> = {}, api?: FakeApiServer): SourceFixture {
   const clock = new ManualClock();
-  const { logger, lines } = captureLogger();
+  const activity = new Activity();
+  api?.onActivity(activity.notify);
+  const { logger, lines } = captureLogger(activity.notify);
   const services: Change<Service>[] = [];
   const slices: Change<EndpointSliceInfo>[] = [];
   const nodes: (NodeInfo | undefined)[] = [];
+  const record = <T>(list: T[], item: T): void => {
+    list.push(item);
+    activity.notify();
+  };
   const source = new ApiSource({
     kubeConfig,
     nodeName: 'node-a',
@@ -53,15 +64,16 @@ export function sourceFixture(kubeConfig: KubeConfig, overrides: Partial<ApiSour
     clock,
     random: () => 0.5, // jitter factor exactly 1: delays are 500, 1000, 2000…
     handlers: {
-      onService: (a, b) => services.push([a, b]),
-      onEndpointSlice: (a, b) => slices.push([a, b]),
-      onNode: (n) => nodes.push(n),
+      onService: (a, b) => record(services, [a, b]),
+      onEndpointSlice: (a, b) => record(slices, [a, b]),
+      onNode: (n) => record(nodes, n),
     },
     ...overrides,
   });
   return {
     source, clock, log: lines, services, slices, nodes,
-    restartDelays: (informer) => lines.filter((l) => l['informer'] === informer && typeof l['restartInMs'] === 'number').map((l) => l['restartInMs'] as number),
+    restartDelays: (informer) => restartDelays(lines, informer),
+    until: (condition, what) => activity.until(condition, what),
   };
 }
 

@@ -1,10 +1,8 @@
 /**
- * Validation of IPVS operations before they reach the kernel (FakeIpvs, IpvsadmIpvs).
- *
- * `normalizeOperation` checks what every backend must check and returns the canonical form
- * (compressed IPv6, HASHED stripped). `checkIpvsadmLimits` adds what only ipvsadm refuses or
- * silently rewrites: ipvsadm exits 2 on such a line and stops the whole restore, so these must never
- * reach it.
+ * The one validator of IPVS operations: every backend (netlink, ipvsadm, FakeIpvs) calls
+ * `normalizeOperation` before anything reaches the kernel, so a value gets the same outcome
+ * whichever backend runs (test/contract/ipvs.ts). It returns the canonical form (compressed IPv6,
+ * HASHED stripped). What only ipvsadm additionally refuses lives in ipvsadm-limits.ts.
  */
 import { ValidationError } from '../../errors.ts';
 import type { Ctx, IpFamily } from '../../validate/validate.ts';
@@ -17,9 +15,8 @@ import {
 const FORWARD_METHODS = ['masq', 'local', 'tunnel', 'droute', 'bypass'] as const;
 /** Flags a caller may set; HASHED is kernel-internal and dropped. */
 const SETTABLE_FLAGS = ServiceFlag.PERSISTENT | ServiceFlag.ONEPACKET | ServiceFlag.SCHED1 | ServiceFlag.SCHED2 | ServiceFlag.SCHED3;
-const INT32_MAX = 0x7fffffff;
-/** ipvsadm's MAX_TIMEOUT (31 days) for -p and --set. */
-export const IPVSADM_MAX_TIMEOUT = 86400 * 31;
+/** The kernel keeps weights and thresholds as int (ip_vs_dest_user_kern); larger values turn negative. */
+export const INT32_MAX = 0x7fffffff;
 
 export function defaultNetmask(family: IpFamily): number {
   return family === 4 ? 0xffffffff : 128;
@@ -43,7 +40,8 @@ export function normalizeServiceKey(key: VirtualServerKey, operation: string): V
   const { address } = checkFamily(key.address, key.family, ctx, 'address');
   return {
     kind: 'address', family: key.family, protocol: parseProtocol(key.protocol, ctx),
-    address, port: parsePort(key.port, ctx),
+    // Port 0 names a persistent "all ports" service; normalizeService refuses it otherwise.
+    address, port: parsePort(key.port, ctx, 'port', true),
   };
 }
 
@@ -52,11 +50,25 @@ export function normalizeService(service: VirtualServer, operation: string): Vir
   const ctx = { operation, object: describeVirtualServer(key) };
   const flags = parseUint32(service.flags, ctx, 'flags') & ~ServiceFlag.HASHED;
   if ((flags & ~SETTABLE_FLAGS) !== 0) throw new ValidationError('flags', service.flags, 'unknown IP_VS_SVC_F_* bits', ctx);
+  if (key.kind === 'address' && key.port === 0 && (flags & ServiceFlag.PERSISTENT) === 0) {
+    // A port-0 service catches every port: only meaningful with persistence (ipvsadm refuses it too).
+    throw new ValidationError('port', 0, 'port 0 needs a persistent service', ctx);
+  }
+  const netmask = parseUint32(service.netmask, ctx, 'netmask');
+  if (key.family === 6 && (netmask < 1 || netmask > 128)) {
+    // ip_vs_add_service/edit_service: an IPv6 "netmask" is a prefix length, EINVAL otherwise.
+    throw new ValidationError('netmask', service.netmask, 'IPv6 netmask is a prefix length 1..128', ctx);
+  }
   return {
     key, scheduler: parseScheduler(service.scheduler, ctx), flags,
-    timeout: parseUint32(service.timeout, ctx, 'timeout'),
-    netmask: parseUint32(service.netmask, ctx, 'netmask'),
+    timeout: parseUint32(service.timeout, ctx, 'timeout'), netmask,
   };
+}
+
+function parseInt32(value: unknown, ctx: Ctx, field: string): number {
+  const v = parseUint32(value, ctx, field);
+  if (v > INT32_MAX) throw new ValidationError(field, value, `must be at most ${INT32_MAX}`, ctx);
+  return v;
 }
 
 export function normalizeRealServerKey(dest: RealServerKey, ctx: Ctx): RealServerKey {
@@ -71,9 +83,9 @@ export function normalizeRealServer(dest: RealServer, ctx: Ctx): RealServer {
   }
   return {
     ...key, forward: dest.forward,
-    weight: parseUint32(dest.weight, ctx, 'weight'),
-    upperThreshold: parseUint32(dest.upperThreshold, ctx, 'upperThreshold'),
-    lowerThreshold: parseUint32(dest.lowerThreshold, ctx, 'lowerThreshold'),
+    weight: parseInt32(dest.weight, ctx, 'weight'),
+    upperThreshold: parseInt32(dest.upperThreshold, ctx, 'upperThreshold'),
+    lowerThreshold: parseInt32(dest.lowerThreshold, ctx, 'lowerThreshold'),
   };
 }
 
@@ -97,64 +109,5 @@ export function normalizeOperation(op: IpvsOperation): IpvsOperation {
       const ctx = { operation, object: `${describeVirtualServer(service)} -> ${describeRealServer(op.destination)}` };
       return { op: op.op, service, destination: normalizeRealServerKey(op.destination, ctx) };
     }
-  }
-}
-
-function checkServiceForIpvsadm(service: VirtualServer, ctx: Ctx): void {
-  const { key, flags } = service;
-  if ((flags & ServiceFlag.PERSISTENT) !== 0) {
-    if (service.timeout < 1 || service.timeout > IPVSADM_MAX_TIMEOUT) {
-      throw new ValidationError('timeout', service.timeout, `ipvsadm -p takes 1..${IPVSADM_MAX_TIMEOUT}`, ctx);
-    }
-    if (key.family === 6 && (service.netmask < 1 || service.netmask > 128)) {
-      throw new ValidationError('netmask', service.netmask, 'IPv6 prefix length must be 1..128', ctx);
-    }
-  } else if (service.timeout !== 0 || service.netmask !== defaultNetmask(key.family)) {
-    // ipvsadm -S prints -p/-M only for persistent services: the values would not read back.
-    throw new ValidationError('timeout', service.timeout, 'ipvsadm sets timeout and netmask only on persistent services', ctx);
-  }
-  if ((flags & ServiceFlag.ONEPACKET) !== 0 && !(key.kind === 'address' && key.protocol === 'UDP')) {
-    throw new ValidationError('flags', flags, 'ipvsadm allows one-packet scheduling only for UDP services', ctx);
-  }
-  if ((flags & ServiceFlag.SCHED3) !== 0 && (service.scheduler === 'sh' || service.scheduler === 'mh')) {
-    // ipvsadm prints sh/mh flags by alias name and has none for flag-3: `-b ` would come back empty.
-    throw new ValidationError('flags', flags, `ipvsadm cannot read back flag-3 of the ${service.scheduler} scheduler`, ctx);
-  }
-}
-
-function checkDestinationForIpvsadm(service: VirtualServerKey, dest: RealServer, ctx: Ctx): void {
-  if (dest.forward !== 'masq' && dest.forward !== 'droute' && dest.forward !== 'tunnel') {
-    throw new ValidationError('forward', dest.forward, 'ipvsadm can only set masq, droute or tunnel', ctx);
-  }
-  if (dest.family !== service.family && dest.forward !== 'tunnel') {
-    throw new ValidationError('family', dest.family, 'a destination of another family needs tunnel forwarding', ctx);
-  }
-  const servicePort = service.kind === 'address' ? service.port : 0;
-  if (dest.forward !== 'masq' && dest.port !== servicePort) {
-    // ipvsadm silently replaces the port of a gatewaying/tunneling server with the service port.
-    throw new ValidationError('destination port', dest.port, `ipvsadm forces ${servicePort} for ${dest.forward}`, ctx);
-  }
-  for (const [field, value] of [['weight', dest.weight], ['upperThreshold', dest.upperThreshold], ['lowerThreshold', dest.lowerThreshold]] as const) {
-    if (value > INT32_MAX) throw new ValidationError(field, value, 'ipvsadm takes 0..2147483647', ctx);
-  }
-}
-
-/** What ipvsadm refuses (exit 2, aborting the restore) or cannot read back; the op is normalized. */
-export function checkIpvsadmLimits(op: IpvsOperation): void {
-  const operation = `ipvs.${op.op}`;
-  switch (op.op) {
-    case 'addService':
-    case 'updateService':
-      checkServiceForIpvsadm(op.service, { operation, object: describeVirtualServer(op.service.key) });
-      return;
-    case 'addDestination':
-    case 'updateDestination':
-      checkDestinationForIpvsadm(op.service, op.destination, {
-        operation, object: `${describeVirtualServer(op.service)} -> ${describeRealServer(op.destination)}`,
-      });
-      return;
-    case 'deleteService':
-    case 'deleteDestination':
-      return;
   }
 }
