@@ -45,6 +45,3 @@ export const Chain = {
   IPVS_FILTER: 'KUBE-IPVS-FILTER',
   IPVS_OUT_FILTER: 'KUBE-IPVS-OUT-FILTER',
 } as const;
-
-/** Everything we create carries this prefix; cleanup never touches anything else. */
-export const OWNED_PREFIX = 'KUBE-';

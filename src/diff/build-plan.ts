@@ -11,7 +11,8 @@ import type { FamilyConfig } from '../desired/config.ts';
 import type { Plan } from '../plan/plan.ts';
 import { diffIpvs } from './ipvs.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from './observed.ts';
-import { isExcluded } from './exclude.ts';
+import { analyzeRemoval, isEmptyRemoval, type RemovalAnalysis } from '../ownership/iptables-removal.ts';
+import { ownsVirtualServer, type VirtualServerScope } from '../ownership/virtual-servers.ts';
 
 export interface PlanInput {
   readonly config: FamilyConfig;
@@ -30,6 +31,7 @@ export function buildPlan(input: PlanInput): Plan {
   const vsIds = full ? union(desired.virtualServerIds(), observed.virtualServers.keys()) : changes.virtualServers;
   const setNames = full ? input.sets.map((s) => s.name) : changes.sets;
   const members = diffMembers(setNames, desired, observed);
+  const leftovers = full ? adoptedLeftovers(observed) : undefined;
   return {
     family: input.config.family,
     full,
@@ -39,27 +41,41 @@ export function buildPlan(input: PlanInput): Plan {
     addMembers: members.add,
     deleteMembers: members.delete,
     iptables: full && !iptablesMatch(input.iptables, observed) ? input.iptables : undefined,
+    iptablesRemoval: leftovers === undefined || isEmptyRemoval(leftovers.removal) ? undefined : leftovers.removal,
     ipvs: diffIpvs({
       ids: [...vsIds].sort(),
       desired: (id) => desired.virtualServer(id),
       observed: (id) => observed.virtualServers.get(id),
-      owned: (vs) => owns(vs, input, observed),
+      owned: ownedBy(input, observed),
     }),
     unbindAddresses: [...addressIds].filter((a) => !desired.hasAddress(a) && observed.addresses.has(a)).sort(),
-    // Sets of ours (the observer reports only this family's KUBE- sets) that are no longer wanted.
-    destroySets: full ? [...observed.sets.keys()].filter((name) => !input.sets.some((s) => s.name === name)).sort() : [],
+    destroySets: full ? staleSets(input, observed, leftovers) : [],
   };
 }
 
+/** Upstream leftovers in this family's iptables (full syncs: only they read the whole save). */
+function adoptedLeftovers(observed: ObservedState): RemovalAnalysis | undefined {
+  return observed.iptables === undefined ? undefined : analyzeRemoval(observed.iptables, 'adopted');
+}
+
 /**
- * Ours to delete: a virtual server on an address we bind (or bound) on kube-ipvs0, outside
- * --ipvs-exclude-cidrs. Anything else in the IPVS table belongs to someone else.
+ * Owned sets (the observer reports only this family's, src/ownership/sets.ts) that are no longer
+ * wanted, except those a foreign rule still matches: the kernel would refuse them (EBUSY), and
+ * the failure would force every later sync to be full.
  */
-function owns(vs: ObservedVirtualServer, input: PlanInput, observed: ObservedState): boolean {
-  const key = vs.service.key;
-  if (key.kind !== 'address' || key.family !== input.config.family) return false;
-  if (!observed.addresses.has(key.address) && !input.desired.hasAddress(key.address)) return false;
-  return !isExcluded(key.address, input.config.excludeCIDRs);
+function staleSets(input: PlanInput, observed: ObservedState, leftovers: RemovalAnalysis | undefined): string[] {
+  const wanted = new Set(input.sets.map((s) => s.name));
+  return [...observed.sets.keys()].filter((name) => !wanted.has(name) && leftovers?.setsInUse.has(name) !== true).sort();
+}
+
+/** Which observed virtual servers the ownership module lets this family's diff delete. */
+function ownedBy(input: PlanInput, observed: ObservedState): (vs: ObservedVirtualServer) => boolean {
+  const scope: VirtualServerScope = {
+    family: input.config.family,
+    onKubeIpvs0: (address) => observed.addresses.has(address) || input.desired.hasAddress(address),
+    excludeCIDRs: input.config.excludeCIDRs,
+  };
+  return (vs) => ownsVirtualServer(vs.service.key, scope);
 }
 
 function diffMembers(setNames: Iterable<string>, desired: DesiredStateIndex, observed: ObservedState): { add: SetMember[]; delete: SetMember[] } {

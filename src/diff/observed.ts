@@ -3,6 +3,7 @@
  * (full sync) or the engine's mirror of what it last applied (partial sync). Same shape for both,
  * so the diff cannot tell them apart.
  */
+import type { IptablesState } from '../kernel/iptables/types.ts';
 import type { RealServer, VirtualServer } from '../kernel/ipvs/types.ts';
 import type { RealServerId, VirtualServerId } from '../desired/ids.ts';
 
@@ -24,12 +25,18 @@ export interface ObservedState {
   /** Addresses of this family on kube-ipvs0. */
   readonly addresses: ReadonlySet<string>;
   readonly virtualServers: ReadonlyMap<VirtualServerId, ObservedVirtualServer>;
-  /** Our sets (by name) with their members; a set that does not exist is absent. */
+  /** This family's owned sets (ours and adopted upstream leftovers, src/ownership/sets.ts) with their members. */
   readonly sets: ReadonlyMap<string, ReadonlySet<string>>;
   /** Our chains' rules as the kernel has them, `table/chain` → rules; absent chain: absent key. */
   readonly chains: ReadonlyMap<string, readonly (readonly string[])[]>;
-  /** Jumps present exactly once (`table/chain/target`). */
+  /** Our jumps present exactly once (`table/chain/target`). */
   readonly jumps: ReadonlySet<string>;
+  /**
+   * The whole iptables-save this state was read from, for the full diff to ask the ownership module
+   * which upstream leftovers to remove and which sets foreign rules still use. Absent in the mirror:
+   * a partial diff removes nothing.
+   */
+  readonly iptables?: IptablesState | undefined;
 }
 
 export function chainKey(table: string, chain: string): string {

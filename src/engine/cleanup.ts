@@ -1,17 +1,27 @@
 /**
- * `--cleanup`: removes everything ipvs-proxier owns and nothing else, then the caller exits.
- * Upstream's IPVS cleanup flushes the WHOLE IPVS table (ipvs.Flush), taking foreign virtual servers
- * with it; we delete only virtual servers on kube-ipvs0's addresses.
+ * `--cleanup`: removes everything the ownership module (src/ownership/) says is ours, our objects
+ * and the upstream kube-proxy leftovers we adopt, and nothing else; then the caller exits. It works
+ * on every IP family the node has, whatever `--cluster-cidr` or `--ip-families` say: a dual-stack
+ * node's ip6tables rules hold its `KUBE-6-…` sets, which could not be destroyed otherwise.
  *
- * Order: virtual servers, then our iptables chains and the jumps to them (so no rule references a
- * set any more), then our ipsets, then kube-ipvs0 itself.
+ * Upstream's IPVS cleanup flushes the WHOLE IPVS table (ipvs.Flush), taking foreign virtual servers
+ * with it, and deletes jump rules by target; we delete only what the ownership module claims. The
+ * steps run in REMOVAL_ORDER; a failing step does not stop the later ones, but sets a family's
+ * rules still hold are left alone rather than failing with EBUSY.
  */
-import { ProxierError } from '../errors.ts';
+import { Errno, ProxierError, hasErrno } from '../errors.ts';
 import { IpsetTransaction } from '../kernel/ipset/transaction.ts';
-import type { ChainRef, IptablesFamily } from '../kernel/iptables/types.ts';
+import { IptablesTransaction } from '../kernel/iptables/transaction.ts';
 import type { IpvsOperation } from '../kernel/ipvs/types.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import { KUBE_IPVS_INTERFACE, OWNED_PREFIX } from '../desired/names.ts';
+import type { LinkInfo } from '../kernel/link/types.ts';
+import { KUBE_IPVS_INTERFACE } from '../desired/names.ts';
+import { InUseError } from '../ownership/errors.ts';
+import { addRemoval, analyzeRemoval, isEmptyRemoval, type RuleRef } from '../ownership/iptables-removal.ts';
+import { REMOVAL_ORDER, type RemovalStep } from '../ownership/removal-order.ts';
+import { ownedSetFamily } from '../ownership/sets.ts';
+import { ownsVirtualServer } from '../ownership/virtual-servers.ts';
+import type { IpFamily } from '../validate/validate.ts';
 
 export interface CleanupReport {
   readonly virtualServers: number;
@@ -21,54 +31,115 @@ export interface CleanupReport {
   readonly errors: readonly ProxierError[];
 }
 
-export async function cleanup(kernel: Kernel, families: readonly IptablesFamily[]): Promise<CleanupReport> {
-  const errors: ProxierError[] = [];
-  const attempt = async <T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      errors.push(error instanceof ProxierError ? error : new ProxierError('ERR_CLEANUP', String(error), { operation, cause: error }));
-      return fallback;
-    }
+/** Present only on a node with an IPv6 stack (/proc/sys/net/ipv6); without one, no ip6tables rule can exist. */
+const IPV6_STACK_SYSCTL = 'net/ipv6/conf/all/disable_ipv6';
+
+export async function cleanup(kernel: Kernel): Promise<CleanupReport> {
+  const run = new CleanupRun(kernel);
+  const steps: Record<RemovalStep, () => Promise<void>> = {
+    virtualServers: () => run.virtualServers(),
+    iptables: () => run.iptables(),
+    ipsets: () => run.ipsets(),
+    link: () => run.link(),
   };
-  const link = await attempt('cleanup link', () => kernel.links.getLink(KUBE_IPVS_INTERFACE), undefined);
-  const addresses = link === undefined ? [] : await attempt('cleanup addresses', () => kernel.links.listAddresses(KUBE_IPVS_INTERFACE), []);
-  const owned = new Set(addresses.map((a) => a.address));
-  const services = await attempt('cleanup ipvs', () => kernel.ipvs.listServices(), []);
-  const deletes: IpvsOperation[] = services
-    .filter((s) => s.key.kind === 'address' && owned.has(s.key.address))
-    .map((s) => ({ op: 'deleteService', key: s.key }));
-  if (deletes.length > 0) {
-    const result = await attempt('cleanup ipvs', () => kernel.ipvs.apply(deletes), { attempted: 0, failures: [] });
-    errors.push(...result.failures.map((f) => f.error));
-  }
-  let chains = 0;
-  for (const family of families) chains += await attempt(`cleanup iptables v${family}`, () => deleteOwnedChains(kernel, family), 0);
-  const sets = await attempt('cleanup ipsets', () => destroyOwnedSets(kernel), 0);
-  const linkDeleted = link !== undefined && await attempt('cleanup link', async () => {
-    await kernel.links.deleteLink(KUBE_IPVS_INTERFACE);
-    return true;
-  }, false);
-  return { virtualServers: deletes.length, chains, sets, linkDeleted, errors };
+  for (const step of REMOVAL_ORDER) await run.attempt(`cleanup ${step}`, steps[step]);
+  return run.report();
 }
 
-async function deleteOwnedChains(kernel: Kernel, family: IptablesFamily): Promise<number> {
-  const state = await kernel.iptables.save(family);
-  const chains: ChainRef[] = [];
-  for (const [table, tableState] of state.tables) {
-    for (const [name, chain] of tableState.chains) {
-      if (!chain.builtin && name.startsWith(OWNED_PREFIX)) chains.push({ table: table, chain: name });
+class CleanupRun {
+  readonly #kernel: Kernel;
+  readonly #errors: ProxierError[] = [];
+  #link: LinkInfo | undefined;
+  #virtualServers = 0;
+  #chains = 0;
+  #sets = 0;
+  #linkDeleted = false;
+  /** Sets that rules staying on the node still match, with one such rule. */
+  readonly #setsInUse = new Map<string, RuleRef>();
+  /** Families whose iptables are not (yet) clean: their rules may still hold their sets. */
+  readonly #iptablesLeft = new Set<IpFamily>([4, 6]);
+
+  constructor(kernel: Kernel) {
+    this.#kernel = kernel;
+  }
+
+  report(): CleanupReport {
+    return { virtualServers: this.#virtualServers, chains: this.#chains, sets: this.#sets, linkDeleted: this.#linkDeleted, errors: this.#errors };
+  }
+
+  /** Runs one part; a failure is recorded, and the caller learns whether it succeeded. */
+  async attempt(operation: string, run: () => Promise<void>): Promise<boolean> {
+    try {
+      await run();
+      return true;
+    } catch (error) {
+      this.#errors.push(error instanceof ProxierError ? error : new ProxierError('ERR_CLEANUP', String(error), { operation, cause: error }));
+      return false;
     }
   }
-  if (chains.length > 0) await kernel.iptables.deleteChains(family, chains);
-  return chains.length;
+
+  /** Virtual servers on kube-ipvs0's addresses (every family; `--ipvs-exclude-cidrs` does not apply). */
+  async virtualServers(): Promise<void> {
+    this.#link = await this.#kernel.links.getLink(KUBE_IPVS_INTERFACE);
+    const addresses = this.#link === undefined ? [] : await this.#kernel.links.listAddresses(KUBE_IPVS_INTERFACE);
+    const bound = new Set(addresses.map((a) => a.address));
+    const scope = { family: undefined, onKubeIpvs0: (address: string) => bound.has(address), excludeCIDRs: [] };
+    const services = await this.#kernel.ipvs.listServices();
+    const deletes: IpvsOperation[] = services.filter((s) => ownsVirtualServer(s.key, scope)).map((s) => ({ op: 'deleteService', key: s.key }));
+    if (deletes.length === 0) return;
+    const result = await this.#kernel.ipvs.apply(deletes);
+    this.#errors.push(...result.failures.map((f) => f.error));
+    this.#virtualServers = deletes.length;
+  }
+
+  async iptables(): Promise<void> {
+    const families = await nodeFamilies(this.#kernel);
+    for (const family of [4, 6] as const) if (!families.includes(family)) this.#iptablesLeft.delete(family);
+    for (const family of families) {
+      if (await this.attempt(`cleanup iptables v${family}`, () => this.#iptablesOf(family))) this.#iptablesLeft.delete(family);
+    }
+  }
+
+  async #iptablesOf(family: IpFamily): Promise<void> {
+    const { removal, setsInUse } = analyzeRemoval(await this.#kernel.iptables.save(family), 'all');
+    for (const [set, rule] of setsInUse) if (!this.#setsInUse.has(set)) this.#setsInUse.set(set, rule);
+    if (!isEmptyRemoval(removal)) await this.#kernel.iptables.restore(family, addRemoval(new IptablesTransaction(family), removal));
+    this.#chains += removal.deleteChains.length;
+    for (const held of removal.heldChains) {
+      this.#errors.push(new InUseError(`IPv${family} chain ${held.table}/${held.chain}`, held.heldBy, 'cleanup iptables'));
+    }
+  }
+
+  /** One `ipset restore` for every owned set, of every family, that no remaining rule matches. */
+  async ipsets(): Promise<void> {
+    const tx = new IpsetTransaction();
+    for (const name of await this.#kernel.ipset.listNames()) {
+      const family = ownedSetFamily(name);
+      // A family whose iptables failed is reported already; its sets would only add EBUSY failures.
+      if (family === undefined || this.#iptablesLeft.has(family)) continue;
+      const heldBy = this.#setsInUse.get(name);
+      if (heldBy === undefined) tx.destroy(name);
+      else this.#errors.push(new InUseError(`set ${name}`, heldBy, 'cleanup ipsets'));
+    }
+    if (tx.size === 0) return;
+    await this.#kernel.ipset.apply(tx);
+    this.#sets = tx.size;
+  }
+
+  async link(): Promise<void> {
+    if (this.#link === undefined) return;
+    await this.#kernel.links.deleteLink(KUBE_IPVS_INTERFACE);
+    this.#linkDeleted = true;
+  }
 }
 
-async function destroyOwnedSets(kernel: Kernel): Promise<number> {
-  const names = (await kernel.ipset.listNames()).filter((n) => n.startsWith(OWNED_PREFIX));
-  if (names.length === 0) return 0;
-  const tx = new IpsetTransaction();
-  for (const name of names) tx.destroy(name);
-  await kernel.ipset.apply(tx);
-  return names.length;
+/** IPv4 always; IPv6 when the node has the stack. */
+async function nodeFamilies(kernel: Kernel): Promise<IpFamily[]> {
+  try {
+    await kernel.sysctl.get(IPV6_STACK_SYSCTL);
+    return [4, 6];
+  } catch (error) {
+    if (hasErrno(error, Errno.ENOENT)) return [4];
+    throw error;
+  }
 }

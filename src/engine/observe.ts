@@ -1,7 +1,8 @@
 /**
  * Reads the kernel into the diff's ObservedState for one family: kube-ipvs0 and its addresses, the
  * IPVS table (one service dump, destinations pipelined: never a GetService per service, upstream PR
- * 95881), our ipsets and our iptables chains.
+ * 95881), the ipsets and iptables chains the ownership module says are ours, and the whole
+ * iptables-save (for the diff's leftover removal).
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import type { IptablesState, JumpRule, TableState } from '../kernel/iptables/types.ts';
@@ -12,8 +13,10 @@ import type { InterfaceAddress } from '../kernel/link/types.ts';
 import { virtualServerId, type VirtualServerId } from '../desired/ids.ts';
 import { DestinationList } from '../diff/destination-list.ts';
 import { JUMPS } from '../desired/iptables-rules.ts';
-import { KUBE_IPVS_INTERFACE, OWNED_PREFIX } from '../desired/names.ts';
+import { KUBE_IPVS_INTERFACE } from '../desired/names.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from '../diff/observed.ts';
+import { chainOwner } from '../ownership/chains.ts';
+import { isOwnedSet } from '../ownership/sets.ts';
 import type { IpFamily } from '../validate/validate.ts';
 
 /**
@@ -42,15 +45,10 @@ export async function observeFamily(kernel: Kernel, snapshot: KernelSnapshot, fa
     addresses: new Set(snapshot.addresses.filter((a) => a.family === family).map((a) => a.address)),
     virtualServers: virtualServersOf(snapshot.dump, family),
     sets: new Map(snapshot.sets.filter((s) => isOwnedSet(s.name, family)).map((s) => [s.name, new Set(s.members)])),
-    chains: ownedChains(iptables),
+    chains: ourChains(iptables),
     jumps: presentJumps(iptables, JUMPS),
+    iptables,
   };
-}
-
-/** IPv6 sets are `KUBE-6-…`; every other `KUBE-` set is IPv4 (upstream naming). */
-export function isOwnedSet(name: string, family: IpFamily): boolean {
-  if (!name.startsWith(OWNED_PREFIX)) return false;
-  return name.startsWith('KUBE-6-') === (family === 6);
 }
 
 export function virtualServersOf(dump: readonly VirtualServerDump[], family: IpFamily): Map<VirtualServerId, ObservedVirtualServer> {
@@ -68,11 +66,12 @@ export function virtualServersOf(dump: readonly VirtualServerDump[], family: IpF
   return out;
 }
 
-function ownedChains(state: IptablesState): Map<string, readonly (readonly string[])[]> {
+/** The chains we write (adopted leftovers are the diff's business, through `iptables`). */
+function ourChains(state: IptablesState): Map<string, readonly (readonly string[])[]> {
   const out = new Map<string, readonly (readonly string[])[]>();
   for (const [table, tableState] of state.tables) {
     for (const [name, chain] of tableState.chains) {
-      if (!chain.builtin && name.startsWith(OWNED_PREFIX)) out.set(chainKey(table, name), chain.rules);
+      if (!chain.builtin && chainOwner(table, name) === 'ours') out.set(chainKey(table, name), chain.rules);
     }
   }
   return out;

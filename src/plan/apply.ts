@@ -14,6 +14,7 @@ import type { Kernel } from '../kernel/kernel.ts';
 import type { InterfaceAddress } from '../kernel/link/types.ts';
 import type { DesiredIptables } from '../desired/iptables-rules.ts';
 import { KUBE_IPVS_INTERFACE } from '../desired/names.ts';
+import { addRemoval, type IptablesRemoval } from '../ownership/iptables-removal.ts';
 import type { Plan } from './plan.ts';
 
 export type PlanStep = 'observe' | 'sysctl' | 'link' | 'bind' | 'ipset' | 'iptables' | 'ipvs' | 'unbind' | 'destroySets';
@@ -47,7 +48,8 @@ export async function applyPlan(plan: Plan, kernel: Kernel): Promise<ApplyReport
   await step('bind', plan.bindAddresses.length, () => changeAddresses(kernel, plan, 'add'));
   const ipsetTx = ipsetTransaction(plan);
   await step('ipset', ipsetTx.size > 0 ? 1 : 0, () => kernel.ipset.apply(ipsetTx));
-  await step('iptables', plan.iptables ? 1 : 0, () => kernel.iptables.restore(plan.family, iptablesTransaction(plan.family, plan.iptables)));
+  const iptablesWrites = plan.iptables !== undefined || plan.iptablesRemoval !== undefined ? 1 : 0;
+  await step('iptables', iptablesWrites, () => kernel.iptables.restore(plan.family, iptablesTransaction(plan.family, plan.iptables, plan.iptablesRemoval)));
   await step('ipvs', plan.ipvs.length, async () => {
     const result = await kernel.ipvs.apply(plan.ipvs);
     return result.failures.map((f) => ({ step: 'ipvs' as const, error: f.error, operation: f.operation }));
@@ -78,14 +80,15 @@ function ipsetTransaction(plan: Plan): IpsetTransaction {
   return tx;
 }
 
-export function iptablesTransaction(family: 4 | 6, desired: DesiredIptables | undefined): IptablesTransaction {
+/** Our chains and jumps, plus the removal of leftovers: one restore, each table all or nothing. */
+export function iptablesTransaction(family: 4 | 6, desired: DesiredIptables | undefined, removal?: IptablesRemoval): IptablesTransaction {
   const tx = new IptablesTransaction(family);
   for (const chain of desired?.chains ?? []) {
     tx.declareChain(chain.table, chain.name);
     for (const rule of chain.rules) tx.appendRule(chain.table, chain.name, rule);
   }
   for (const jump of desired?.jumps ?? []) tx.ensureJump(jump);
-  return tx;
+  return removal === undefined ? tx : addRemoval(tx, removal);
 }
 
 export function asProxierError(error: unknown, step: PlanStep): ProxierError {

@@ -7,12 +7,14 @@
  *   2. bind new addresses        update destinations, delete destinations, delete services
  *   3. ipset: create sets,    6. unbind stale addresses
  *      add, then delete       7. destroy stale sets (nothing references them any more)
- *   4. iptables (our chains, when they differ)
+ *   4. iptables, one restore: our chains when they differ, and the removal of upstream
+ *      leftovers (unhook, flush, delete), which must come before step 7 (EBUSY otherwise)
  */
 import type { IpvsOperation } from '../kernel/ipvs/types.ts';
 import type { SetMember } from '../desired/contribution.ts';
 import type { DesiredSetSpec } from '../desired/ipsets.ts';
 import type { DesiredIptables } from '../desired/iptables-rules.ts';
+import type { IptablesRemoval } from '../ownership/iptables-removal.ts';
 import type { IpFamily } from '../validate/validate.ts';
 
 export interface Plan {
@@ -26,6 +28,8 @@ export interface Plan {
   readonly deleteMembers: readonly SetMember[];
   /** Our chains and jumps, rewritten whole; undefined when the kernel already has them. */
   readonly iptables: DesiredIptables | undefined;
+  /** Upstream leftovers to remove in the same restore (full plans only); undefined: none. */
+  readonly iptablesRemoval: IptablesRemoval | undefined;
   readonly ipvs: readonly IpvsOperation[];
   readonly unbindAddresses: readonly string[];
   readonly destroySets: readonly string[];
@@ -34,12 +38,12 @@ export interface Plan {
 export function emptyPlan(family: IpFamily, full: boolean): Plan {
   return {
     family, full, createLink: false, bindAddresses: [], createSets: [], addMembers: [], deleteMembers: [],
-    iptables: undefined, ipvs: [], unbindAddresses: [], destroySets: [],
+    iptables: undefined, iptablesRemoval: undefined, ipvs: [], unbindAddresses: [], destroySets: [],
   };
 }
 
 export function isEmptyPlan(plan: Plan): boolean {
   return !plan.createLink && plan.bindAddresses.length === 0 && plan.createSets.length === 0
-    && plan.addMembers.length === 0 && plan.deleteMembers.length === 0 && plan.iptables === undefined
+    && plan.addMembers.length === 0 && plan.deleteMembers.length === 0 && plan.iptables === undefined && plan.iptablesRemoval === undefined
     && plan.ipvs.length === 0 && plan.unbindAddresses.length === 0 && plan.destroySets.length === 0;
 }

@@ -14,6 +14,7 @@ import { ToolIptables } from '../../src/kernel/iptables/iptables.ts';
 import { parseIptablesSave } from '../../src/kernel/iptables/save.ts';
 import { IptablesTransaction } from '../../src/kernel/iptables/transaction.ts';
 import type { IptablesFamily, IptablesState, JumpRule, Table } from '../../src/kernel/iptables/types.ts';
+import { addRemoval, analyzeRemoval } from '../../src/ownership/iptables-removal.ts';
 
 const SETS = { 4: 'KUBE-CLUSTER-IP', 6: 'KUBE-6-CLUSTER-IP' } as const;
 const CLUSTER_CIDR = { 4: '10.244.0.0/16', 6: 'fd00:10:244::/64' } as const;
@@ -35,7 +36,6 @@ const OUR_CHAINS: Record<'nat' | 'filter', string[]> = {
   nat: ['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER'],
   filter: ['KUBE-FORWARD', 'KUBE-NODE-PORT', 'KUBE-PROXY-FIREWALL', 'KUBE-IPVS-FILTER', 'KUBE-IPVS-OUT-FILTER', 'KUBE-SOURCE-RANGES-FIREWALL'],
 };
-const ALL_OURS = (['nat', 'filter'] as const).flatMap((table) => OUR_CHAINS[table].map((chain) => ({ table, chain })));
 
 const bin = (family: IptablesFamily, name: string): string => `${family === 4 ? 'iptables' : 'ip6tables'}-legacy${name}`;
 const realSave = (family: IptablesFamily, table: Table): IptablesState => parseIptablesSave(tool(bin(family, '-save'), '-t', table));
@@ -208,10 +208,13 @@ describe('iptables (legacy) in the sandbox kernel', { timeout: 90_000 }, () => {
     }
   });
 
-  it('deleteChains removes our chains and every jump to them, leaving foreign state; idempotent', async () => {
+  it('the ownership module\'s removal unhooks and deletes all of it in one restore, leaving foreign state; idempotent', async () => {
     for (const family of [4, 6] as const) {
-      await ipt.deleteChains(family, ALL_OURS);
-      await ipt.deleteChains(family, ALL_OURS);
+      for (let pass = 0; pass < 2; pass++) {
+        const { removal } = analyzeRemoval(await ipt.save(family), 'all');
+        assert.deepEqual(removal.heldChains, []);
+        await ipt.restore(family, addRemoval(new IptablesTransaction(family), removal));
+      }
     }
     assert.doesNotMatch(tool('iptables-legacy-save') + tool('ip6tables-legacy-save'), /KUBE/);
     const filter = realSave(4, 'filter');

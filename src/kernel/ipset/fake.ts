@@ -25,6 +25,7 @@ type Sets = Map<string, FakeSet>;
 export class FakeIpset implements Ipset {
   #sets: Sets = new Map();
   readonly #referenced = new Set<string>();
+  #referencedByRules: (name: string) => boolean = () => false;
   /** Every restore text applied, in order: one entry per `ipset restore` process the real one runs. */
   readonly restores: string[] = [];
 
@@ -39,6 +40,14 @@ export class FakeIpset implements Ipset {
     }
     if (referenced) this.#referenced.add(name);
     else this.#referenced.delete(name);
+  }
+
+  /**
+   * Where iptables rules live (the iptables fake's `referencesSet`): a set some rule matches is
+   * referenced exactly as with `setReferenced`, for as long as the rule exists.
+   */
+  useRuleReferences(referencedByRules: (name: string) => boolean): void {
+    this.#referencedByRules = referencedByRules;
   }
 
   /** Synchronous existence check, for wiring the iptables fake's `-m set` reference checks. */
@@ -56,7 +65,7 @@ export class FakeIpset implements Ipset {
       apply: (ops) => new Promise<void>((resolve) => {
         const failures: IpsetMemberFailure[] = [];
         for (const [index, op] of ops.entries()) {
-          const found = verdict(op, (name) => this.#state(this.#sets, name), (name) => this.#referenced.has(name));
+          const found = verdict(op, (name) => this.#state(this.#sets, name), (name) => this.#isReferenced(name));
           if (found === undefined) {
             execute(this.#sets, op);
             continue;
@@ -102,7 +111,7 @@ export class FakeIpset implements Ipset {
   #run(ops: readonly IpsetOperation[]): void {
     const working = clone(this.#sets);
     for (const [index, op] of ops.entries()) {
-      const found = verdict(op, (name) => this.#state(working, name), (name) => this.#referenced.has(name));
+      const found = verdict(op, (name) => this.#state(working, name), (name) => this.#isReferenced(name));
       if (found !== undefined) {
         const appliedCount = found.stage === 'kernel' ? index : pendingRunStart(ops, index);
         const partial = clone(this.#sets);
@@ -121,6 +130,10 @@ export class FakeIpset implements Ipset {
       execute(working, op);
     }
     this.#sets = working;
+  }
+
+  #isReferenced(name: string): boolean {
+    return this.#referenced.has(name) || this.#referencedByRules(name);
   }
 
   #state(sets: Sets, name: string): IpsetSetState | undefined {

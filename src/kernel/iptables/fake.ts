@@ -5,17 +5,18 @@
  * - `-A/-I` into a missing chain fails (exit 1); a jump to a chain that does not exist, or a
  *   `--match-set` of a set that does not exist, fails (exit 2: the tool cannot load the target/set);
  * - `-X` of a missing, built-in, non-empty or still-referenced chain fails (exit 1);
- * - `-D` of a rule that is not there fails (exit 1).
+ * - `-D` of a rule that is not there fails (exit 1);
+ * - a set some rule matches cannot be destroyed (`referencesSet`, wired to the ipset fake: EBUSY).
  * Unlike the kernel it stores rule arguments verbatim: it does not canonicalize `--or-mark` into
  * `--set-xmark` or reorder `-p` after `-s/-d`. Transactions render canonical addresses already.
  */
 import { CommandError } from '../../errors.ts';
-import { deleteChainsWith, ensureJumpsWith, renderForRestore } from './plan.ts';
+import { ensureJumpsWith, renderForRestore } from './plan.ts';
 import { EXTENSION_TARGETS, ruleSets, ruleTarget, tokenizeLine } from './text.ts';
 import type { IptablesTransaction} from './transaction.ts';
 import { sameArgs } from './transaction.ts';
 import {
-  BUILTIN_CHAINS, TABLES, isBuiltinChain, type ChainRef, type ChainState, type Iptables,
+  BUILTIN_CHAINS, TABLES, isBuiltinChain, type ChainState, type Iptables,
   type IptablesFamily, type IptablesState, type JumpRule, type Table, type TableState,
 } from './types.ts';
 import { MAX_CHAIN_NAME } from './rule.ts';
@@ -68,8 +69,17 @@ export class FakeIptables implements Iptables {
     return ensureJumpsWith(this, family, jumps);
   }
 
-  deleteChains(family: IptablesFamily, chains: readonly ChainRef[]): Promise<void> {
-    return deleteChainsWith(this, family, chains);
+  /**
+   * Whether a rule of either family matches the set (`-m set --match-set NAME`). The kernel holds a
+   * reference per such rule and refuses to destroy the set (EBUSY); wire this to the ipset fake.
+   */
+  referencesSet(name: string): boolean {
+    for (const tables of this.#state.values()) {
+      for (const data of tables.values()) {
+        if ([...data.values()].some((chain) => chain.rules.some((rule) => ruleSets(rule).includes(name)))) return true;
+      }
+    }
+    return false;
   }
 
   /** Runs restore text as `iptables-restore --noflush` would. Throws CommandError like the real tool. */

@@ -1,12 +1,12 @@
 /** The real Iptables: the iptables tools of one backend, run through the injected CommandRunner. */
 import type { CommandRunner } from '../exec/exec.ts';
 import { binaries, resolveBackend } from './backend.ts';
-import { deleteChainsWith, ensureJumpsWith, renderForRestore } from './plan.ts';
+import { ensureJumpsWith, renderForRestore } from './plan.ts';
 import { DEFAULT_WAIT_SECONDS, runRestore } from './restore.ts';
 import { runSave } from './save.ts';
 import type { IptablesTransaction } from './transaction.ts';
 import type {
-  ChainRef, Iptables, IptablesBackend, IptablesFamily, IptablesState, JumpRule, Table,
+  Iptables, IptablesBackend, IptablesFamily, IptablesState, JumpRule, Table,
 } from './types.ts';
 
 export interface ToolIptablesOptions {
@@ -44,9 +44,5 @@ export class ToolIptables implements Iptables {
    */
   ensureJumps(family: IptablesFamily, jumps: readonly JumpRule[]): Promise<void> {
     return ensureJumpsWith(this, family, jumps);
-  }
-
-  deleteChains(family: IptablesFamily, chains: readonly ChainRef[]): Promise<void> {
-    return deleteChainsWith(this, family, chains);
   }
 }

@@ -78,6 +78,4 @@ export interface Iptables {
   save(family: IptablesFamily, table?: Table): Promise<IptablesState>;
   /** Makes every jump rule exist exactly once (inserting missing ones, deleting duplicates), without flushing built-in chains. */
   ensureJumps(family: IptablesFamily, jumps: readonly JumpRule[]): Promise<void>;
-  /** Removes every rule that references the chains, then flushes and deletes them. Missing chains are skipped. */
-  deleteChains(family: IptablesFamily, chains: readonly ChainRef[]): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { desiredIptables } from '../../../src/desired/iptables-rules.ts';
 import { desiredSets } from '../../../src/desired/ipsets.ts';
 import { realServerId, virtualServerId } from '../../../src/desired/ids.ts';
 import { buildPlan } from '../../../src/diff/build-plan.ts';
+import { parseIptablesSave } from '../../../src/kernel/iptables/save.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from '../../../src/diff/observed.ts';
 import type { RealServer, VirtualServer } from '../../../src/kernel/ipvs/types.ts';
 import { renderPlan } from '../../../src/plan/render.ts';
@@ -154,6 +155,29 @@ describe('buildPlan: full diff', () => {
     const observed = observedOf(config, { sets: new Map([...observedOf(config).sets, ['KUBE-NODE-PORT-TCP', new Set(['tcp:30080'])]]) });
     assert.equal(plan(config, new DesiredStateIndex(), observed), lines('ipset destroy KUBE-NODE-PORT-TCP'));
     assert.equal(plan(config, new DesiredStateIndex(), observed, true), '', 'a partial diff never destroys sets');
+  });
+
+  it('upstream leftovers in the save: unhooked, flushed or deleted in the iptables step; a set a foreign rule matches is kept', () => {
+    const config = familyConfig();
+    const iptables = parseIptablesSave([
+      '*filter',
+      ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':KUBE-NODE-PORT - [0:0]', ':KUBE-PROXY-FIREWALL - [0:0]',
+      '-A INPUT -m comment --comment "kubernetes health check rules" -j KUBE-NODE-PORT',
+      '-A FORWARD -i eth9 -j KUBE-PROXY-FIREWALL',
+      '-A FORWARD -m set --match-set KUBE-NODE-PORT-UDP dst -j ACCEPT',
+      '-A KUBE-NODE-PORT -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT',
+      '-A KUBE-PROXY-FIREWALL -j DROP',
+      'COMMIT', '',
+    ].join('\n'));
+    const leftovers = new Map([...observedOf(config).sets, ['KUBE-HEALTH-CHECK-NODE-PORT', new Set<string>()], ['KUBE-NODE-PORT-UDP', new Set<string>()]]);
+    const observed = observedOf(config, { sets: leftovers, iptables });
+    assert.equal(plan(config, new DesiredStateIndex(), observed), lines(
+      'iptables -t filter flush KUBE-PROXY-FIREWALL (kept: a foreign rule in FORWARD jumps to it)',
+      'iptables -t filter unhook INPUT -j KUBE-NODE-PORT',
+      'iptables -t filter delete KUBE-NODE-PORT',
+      'ipset destroy KUBE-HEALTH-CHECK-NODE-PORT',
+    ));
+    assert.equal(plan(config, new DesiredStateIndex(), observed, true), '', 'a partial diff removes nothing');
   });
 
   it('IPv6: /128 prefixes, KUBE-6- sets, bracketed addresses', () => {

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffIpvs, sameRealServer, sameService } from '../../../src/diff/ipvs.ts';
-import { isExcluded } from '../../../src/diff/exclude.ts';
+import { isExcluded } from '../../../src/ownership/exclude.ts';
 import type { RealServer, VirtualServer } from '../../../src/kernel/ipvs/types.ts';
 import { renderIpvs } from '../../../src/plan/render.ts';
 

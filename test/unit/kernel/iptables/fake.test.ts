@@ -146,22 +146,6 @@ describe('FakeIptables', () => {
     await assert.rejects(withSets().restore(6, sync(4)), (err: unknown) => err instanceof Error && 'code' in err && err.code === 'ERR_IPTABLES_FAMILY');
   });
 
-  it('deleteChains removes references, flushes and deletes, and skips missing chains', async () => {
-    const fake = withSets('KUBE-CLUSTER-IP');
-    fake.applyRestoreText(4, '*nat\n:DOCKER - [0:0]\n-A OUTPUT -j DOCKER\nCOMMIT\n');
-    await fake.restore(4, sync());
-    await fake.ensureJumps(4, JUMPS);
-    fake.applyRestoreText(4, `*nat\n-A DOCKER -m comment --comment "it's odd" -j KUBE-MARK-MASQ\nCOMMIT\n`);
-    const ours = ['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-NOT-THERE'].map((chain) => ({ table: 'nat' as const, chain }));
-    await fake.deleteChains(4, [...ours, { table: 'filter', chain: 'KUBE-FORWARD' }]);
-    const nat = (await fake.save(4, 'nat')).tables.get('nat');
-    assert.deepEqual([...(nat?.chains.keys() ?? [])], ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING', 'DOCKER']);
-    assert.deepEqual(nat?.chains.get('OUTPUT')?.rules, [['-j', 'DOCKER']]);
-    assert.deepEqual(nat?.chains.get('DOCKER')?.rules, []);
-    assert.deepEqual(await rules(fake, 'filter', 'FORWARD'), []);
-    await fake.deleteChains(4, ours); // idempotent
-  });
-
   it('accepts the rules of a real iptables-save as restore input', async () => {
     const text = readFileSync(new URL('fixtures/save-ipv4.txt', import.meta.url), 'utf8');
     const fake = withSets('KUBE-CLUSTER-IP', 'KUBE-LOOP-BACK');

@@ -75,28 +75,6 @@ describe('ToolIptables', () => {
     assert.deepEqual(runner.calls.map((c) => c.command), ['iptables-legacy-save']);
   });
 
-  it('deleteChains removes references and chains in one restore after a full save', async () => {
-    const runner = new RecordingRunner(SAVE);
-    await new ToolIptables(runner, { backend: 'legacy' }).deleteChains(4, [
-      { table: 'nat', chain: 'KUBE-MARK-MASQ' }, { table: 'filter', chain: 'KUBE-FORWARD' },
-    ]);
-    assert.deepEqual(runner.calls.map((c) => [c.command, ...c.args]), [['iptables-legacy-save'], ['iptables-legacy-restore', '--noflush', '--wait=5']]);
-    assert.equal(runner.calls[1]?.input, [
-      '*filter',
-      ':KUBE-FORWARD - [0:0]',
-      '-D FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
-      '-X KUBE-FORWARD',
-      'COMMIT',
-      '*nat',
-      ':KUBE-MARK-MASQ - [0:0]',
-      '-D KUBE-NODE-PORT -p tcp -m tcp --dport 30000:32767 -j KUBE-MARK-MASQ',
-      '-D KUBE-SERVICES ! -s 10.244.0.0/16 -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ',
-      '-X KUBE-MARK-MASQ',
-      'COMMIT',
-      '',
-    ].join('\n'));
-  });
-
   it('passes a failing restore through as the runner CommandError', async () => {
     const failing: CommandRunner = {
       run: (command, args, options) => Promise.reject(new CommandError({ command, args, exitCode: 1, stderr: 'line 2 failed' }, options)),

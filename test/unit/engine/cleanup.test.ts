@@ -1,0 +1,79 @@
+// --cleanup on the fake kernel: everything ours and every upstream leftover goes in one pass, in
+// every IP family the node has, whatever the flags; foreign objects stay byte-identical.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { cleanup } from '../../../src/engine/cleanup.ts';
+import { Proxier } from '../../../src/engine/proxier.ts';
+import { createFakeKernel, type FakeKernel } from '../../../src/kernel/fake-kernel.ts';
+import { FakeSysctl } from '../../../src/kernel/sysctl/fake.ts';
+import { InUseError } from '../../../src/ownership/errors.ts';
+import { familyConfig, service } from '../../helpers/objects.ts';
+import { FOREIGN, fakeSave, foreignState, loadIntoFake, upstreamFakeKernel, upstreamNode } from '../../helpers/node-fixtures.ts';
+
+const isForeignSet = (name: string): boolean => (FOREIGN.sets as readonly string[]).includes(name);
+
+async function assertOnlyForeignLeft(kernel: FakeKernel): Promise<void> {
+  assert.deepEqual((await kernel.ipset.listNames()).filter((n) => !isForeignSet(n)), []);
+  for (const family of [4, 6] as const) {
+    const chains = (await fakeSave(kernel, family)).split('\n').filter((l) => l.startsWith(':KUBE-')).map((l) => l.slice(1).split(' ')[0] ?? '');
+    assert.deepEqual(chains.filter((c) => !(FOREIGN.chains as readonly string[]).includes(c)), [], `IPv${family}`);
+  }
+  assert.deepEqual((await kernel.ipvs.listServices()).map((s) => s.key.kind === 'address' ? s.key.address : ''), ['192.0.2.50']);
+  assert.equal(await kernel.links.getLink('kube-ipvs0'), undefined);
+}
+
+describe('cleanup (fake kernel)', () => {
+  it('on an upstream kube-proxy node: every leftover of both families in one pass, no error, foreign state identical', async () => {
+    const kernel = await upstreamFakeKernel();
+    const before = await foreignState(kernel);
+    const report = await cleanup(kernel);
+    assert.deepEqual(report.errors, []);
+    assert.equal(report.virtualServers, 2);
+    assert.equal(report.sets, 34);
+    assert.equal(report.linkDeleted, true);
+    assert.deepEqual(await foreignState(kernel), before);
+    await assertOnlyForeignLeft(kernel);
+  });
+
+  it('after we took the node over: ours go the same way; a second cleanup has nothing to do', async () => {
+    const kernel = await upstreamFakeKernel();
+    const before = await foreignState(kernel);
+    const proxier = new Proxier({ kernel, families: [familyConfig()], logger: pino({ level: 'silent' }) });
+    proxier.onServiceUpdate(undefined, service({ name: 'web', clusterIP: '10.96.0.10' }));
+    assert.deepEqual((await proxier.sync()).failures, []);
+    // IPv4 only was served, yet the IPv6 leftovers (ip6tables and KUBE-6- sets) go too.
+    assert.deepEqual((await cleanup(kernel)).errors, []);
+    assert.deepEqual(await foreignState(kernel), before);
+    await assertOnlyForeignLeft(kernel);
+    const again = await cleanup(kernel);
+    assert.deepEqual(again, { virtualServers: 0, chains: 0, sets: 0, linkDeleted: false, errors: [] });
+  });
+
+  it('keeps, and reports, what a foreign rule still uses; removes everything else', async () => {
+    const kernel = await upstreamFakeKernel();
+    kernel.iptables.applyRestoreText(4, '*nat\n-A PREROUTING -i eth9 -j KUBE-SERVICES\nCOMMIT\n*filter\n-A FORWARD -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT\nCOMMIT\n');
+    const report = await cleanup(kernel);
+    assert.deepEqual(report.errors.map((e) => [e.code, e.object]), [
+      ['ERR_OWNED_OBJECT_IN_USE', 'IPv4 chain nat/KUBE-SERVICES'],
+      ['ERR_OWNED_OBJECT_IN_USE', 'set KUBE-CLUSTER-IP'],
+    ]);
+    assert.ok(report.errors.every((e) => e instanceof InUseError));
+    assert.deepEqual((await kernel.ipset.listNames()).filter((n) => !isForeignSet(n)), ['KUBE-CLUSTER-IP']);
+    const nat = (await kernel.iptables.save(4, 'nat')).tables.get('nat');
+    assert.deepEqual(nat?.chains.get('KUBE-SERVICES')?.rules, [], 'flushed');
+    assert.deepEqual(nat?.chains.get('PREROUTING')?.rules.at(-1), ['-i', 'eth9', '-j', 'KUBE-SERVICES']);
+  });
+
+  it('reads ip6tables only on a node with an IPv6 stack; its KUBE-6- sets still go', async () => {
+    const kernel: FakeKernel = { ...createFakeKernel(), sysctl: new FakeSysctl({}) };
+    const node = upstreamNode();
+    await loadIntoFake(kernel, { ...node, iptables: { ...node.iptables, 6: '' } });
+    const families: number[] = [];
+    const save = kernel.iptables.save.bind(kernel.iptables);
+    kernel.iptables.save = (family, table) => { families.push(family); return save(family, table); };
+    assert.deepEqual((await cleanup(kernel)).errors, []);
+    assert.deepEqual(families, [4]);
+    assert.deepEqual((await kernel.ipset.listNames()).filter((n) => !isForeignSet(n)), []);
+  });
+});
