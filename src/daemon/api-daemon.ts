@@ -81,10 +81,6 @@ export class ApiDaemon {
     await this.loop.stop();
   }
 
-  status(): ReturnType<ApiSource['status']> {
-    return this.source.status();
-  }
-
   private nodeChanged(node: NodeInfo | undefined): void {
     this.o.proxier.setNodeZone(node?.zone);
     // A Node that existed and is gone is being deleted: /healthz fails, as upstream's. One that

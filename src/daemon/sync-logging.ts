@@ -1,9 +1,9 @@
 /** One place that turns a sync report into log lines, so every mode logs syncs the same way. */
 import type { Logger } from 'pino';
 import type { SyncReport } from '../engine/proxier.ts';
-import { renderPlan } from '../plan/render.ts';
+import type { ModePlan } from '../engine/proxy-mode.ts';
 
-export function logSync(logger: Logger, report: SyncReport): void {
+export function logSync<P extends ModePlan>(logger: Logger, report: SyncReport<P>, render: (plan: P) => string): void {
   const summary = {
     full: report.full, writes: report.writes, servicesChanged: report.servicesChanged, durationMs: report.durationMs,
     failures: report.failures.length,
@@ -16,7 +16,7 @@ export function logSync(logger: Logger, report: SyncReport): void {
   // Full plans can be huge: only at debug level (issue 4: never below debug).
   if (logger.isLevelEnabled('debug')) {
     for (const plan of report.plans) {
-      const text = renderPlan(plan);
+      const text = render(plan);
       if (text !== '') logger.debug({ family: plan.family, full: plan.full, plan: text }, 'plan');
     }
   }

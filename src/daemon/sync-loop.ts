@@ -38,7 +38,7 @@ export class SyncLoop {
       clock: options.clock ?? realClock,
       sync: async ({ full }) => {
         const report = await options.proxier.sync({ full });
-        logSync(options.logger, report);
+        logSync(options.logger, report, (plan) => options.proxier.render(plan));
         options.observer?.syncCompleted(report);
         options.onSync?.(report);
         return report.failures.length === 0;
@@ -70,11 +70,6 @@ export class SyncLoop {
   /** Asks for a sync when something is pending (sources call this after a batch of changes). */
   kick(): void {
     if (this.o.proxier.pendingChanges > 0) this.runner.trigger();
-  }
-
-  /** Asks for a full sync (node changes that affect every service). */
-  kickFull(): void {
-    this.runner.trigger(true);
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 /**
  * What the engine believes the kernel holds for one family: the result of the last full read plus
- * every plan applied since. Partial syncs diff against it instead of re-reading the kernel; any
+ * every plan applied since (recorded by each step row, plan/ipvs-steps.ts). Partial syncs diff against it instead of re-reading the kernel; any
  * failed apply forces a full sync, which replaces it with a fresh read.
  *
  * Memory: it shares objects with the desired state wherever they are equal. Applied operations
@@ -13,8 +13,7 @@ import type { DesiredVirtualServer } from '../desired/contribution.ts';
 import { realServerId, virtualServerId, type RealServerId, type VirtualServerId } from '../desired/ids.ts';
 import { DestinationList } from '../diff/destination-list.ts';
 import { sameRealServer, sameService } from '../diff/ipvs.ts';
-import { chainKey, jumpKey, type DestinationLookup, type ObservedState, type ObservedVirtualServer } from '../diff/observed.ts';
-import type { Plan } from '../plan/plan.ts';
+import type { DestinationLookup, ObservedState, ObservedVirtualServer } from '../diff/observed.ts';
 
 interface MutableVirtualServer {
   service: VirtualServer;
@@ -44,23 +43,7 @@ export class Mirror implements ObservedState {
     return m;
   }
 
-  /** Records the effect of a plan that was applied. */
-  record(plan: Plan): void {
-    if (plan.createLink) this.linkExists = true;
-    for (const a of plan.bindAddresses) this.addresses.add(a);
-    for (const s of plan.createSets) if (!this.sets.has(s.name)) this.sets.set(s.name, new Set());
-    for (const { set, member } of plan.addMembers) this.membersOf(set).add(member);
-    for (const { set, member } of plan.deleteMembers) this.sets.get(set)?.delete(member);
-    if (plan.iptables !== undefined) {
-      for (const c of plan.iptables.chains) this.chains.set(chainKey(c.table, c.name), c.rules);
-      for (const j of plan.iptables.jumps) this.jumps.add(jumpKey(j));
-    }
-    this.recordIpvs(plan.ipvs);
-    for (const a of plan.unbindAddresses) this.addresses.delete(a);
-    for (const s of plan.destroySets) this.sets.delete(s);
-  }
-
-  private membersOf(set: string): Set<string> {
+  membersOf(set: string): Set<string> {
     let members = this.sets.get(set);
     if (members === undefined) {
       members = new Set();
@@ -70,7 +53,7 @@ export class Mirror implements ObservedState {
   }
 
   /** Destination changes are collected per virtual server, then each list is rebuilt once. */
-  private recordIpvs(operations: readonly IpvsOperation[]): void {
+  recordIpvs(operations: readonly IpvsOperation[]): void {
     const changes = new Map<VirtualServerId, DestinationChanges>();
     const changesOf = (id: VirtualServerId): DestinationChanges => {
       let c = changes.get(id);

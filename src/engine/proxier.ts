@@ -1,36 +1,32 @@
 /**
- * The engine: services and EndpointSlices in, an incrementally programmed kernel out.
+ * The engine, independent of the proxy mode: Services and EndpointSlices in, an incrementally
+ * programmed kernel out.
  *
- *   sources → ServiceCache (change trackers) → contributeService (pure, per dirty service)
- *     → DesiredStateIndex → buildPlan (against the mirror, or a fresh kernel read when full)
- *     → applyPlan (kernel layer) → Mirror
+ *   sources → ServiceCache (change trackers) → mode family: contribute (pure, per dirty service)
+ *     → plan (diff against the mirror, or a fresh kernel read when full) → mode.apply → mirror
  *
  * A sync is partial unless asked to be full, nothing was synced yet, or the previous sync failed:
- * then the kernel is re-read and everything is repaired (kube-proxy's rule).
+ * then the kernel is re-read and everything is repaired (kube-proxy's rule). What the kernel
+ * objects are is the mode's business (proxy-mode.ts); IPVS is the default.
  */
 import type { Logger } from 'pino';
 import { realClock, type Clock } from '../clock.ts';
+import type { FamilyConfig } from '../desired/config.ts';
+import type { DesiredSysctl } from '../desired/sysctls.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { EndpointSliceInfo, Service, ServiceName } from '../model/types.ts';
 import { serviceName } from '../model/types.ts';
-import type { FamilyConfig } from '../desired/config.ts';
-import { contributeService } from '../desired/contribution.ts';
-import { DesiredStateIndex } from '../desired/index.ts';
-import { desiredSets, type DesiredSetSpec } from '../desired/ipsets.ts';
-import { desiredIptables, type DesiredIptables } from '../desired/iptables-rules.ts';
-import { buildPlan } from '../diff/build-plan.ts';
-import { applyPlan, asProxierError, type PlanFailure } from '../plan/apply.ts';
-import { isEmptyPlan, type Plan } from '../plan/plan.ts';
+import type { Plan } from '../plan/plan.ts';
+import { asProxierError, type PlanFailure } from '../plan/step-table.ts';
 import { ServiceCache, sliceKey } from '../tracking/service-cache.ts';
-import { Mirror } from './mirror.ts';
-import { observeFamily, readKernelSnapshot, type KernelSnapshot } from './observe.ts';
-import { ensureSysctls } from './sysctls.ts';
-import type { DesiredSysctl } from '../desired/sysctls.ts';
 import type { IpFamily } from '../validate/validate.ts';
+import { ipvsMode } from './ipvs-mode.ts';
+import type { FamilyProxy, ModePlan, ProxyMode } from './proxy-mode.ts';
+import { ensureSysctls } from './sysctls.ts';
 
-export interface SyncReport {
+export interface SyncReport<P extends ModePlan = Plan> {
   readonly full: boolean;
-  readonly plans: readonly Plan[];
+  readonly plans: readonly P[];
   readonly writes: number;
   readonly failures: readonly PlanFailure[];
   /** Each family's share of `failures` (sysctl failures belong to no family); absent: none. */
@@ -40,11 +36,13 @@ export interface SyncReport {
   readonly durationMs: number;
 }
 
-export interface ProxierOptions {
+export interface ProxierOptions<P extends ModePlan = Plan, S = unknown> {
   readonly kernel: Kernel;
   /** One entry per IP family served (dual-stack: two). */
   readonly families: readonly FamilyConfig[];
   readonly logger: Logger;
+  /** The proxy mode (default: IPVS). */
+  readonly mode?: ProxyMode<P, S>;
   /** Node settings, checked on every full sync (desired/sysctls.ts). */
   readonly sysctls?: readonly DesiredSysctl[];
   /** Compute and report plans without touching the kernel (--dry-run). */
@@ -53,26 +51,19 @@ export interface ProxierOptions {
   readonly clock?: Clock;
 }
 
-interface FamilyState {
-  config: FamilyConfig;
-  readonly index: DesiredStateIndex;
-  readonly sets: readonly DesiredSetSpec[];
-  readonly iptables: DesiredIptables;
-  mirror: Mirror | undefined;
-}
-
-export class Proxier {
+export class Proxier<P extends ModePlan = Plan, S = unknown> {
   readonly cache = new ServiceCache();
-  private readonly families: FamilyState[];
+  readonly mode: ProxyMode<P, S>;
+  private readonly families: FamilyProxy<P, S>[];
   private needsFull = true;
   private recomputeAll = false;
-  private readonly options: ProxierOptions;
+  private readonly options: ProxierOptions<P, S>;
 
-  constructor(options: ProxierOptions) {
+  constructor(options: ProxierOptions<P, S>) {
     this.options = options;
-    this.families = options.families.map((config) => ({
-      config, index: new DesiredStateIndex(), sets: desiredSets(config.family), iptables: desiredIptables(config), mirror: undefined,
-    }));
+    // Without a mode the plan type is IPVS's: the default type parameters say so.
+    this.mode = options.mode ?? (ipvsMode as unknown as ProxyMode<P, S>);
+    this.families = options.families.map((config) => this.mode.family(config, options.kernel));
   }
 
   onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
@@ -89,21 +80,21 @@ export class Proxier {
   setNodeZone(zone: string | undefined): void {
     for (const family of this.families) {
       if (family.config.nodeZone === zone) continue;
-      family.config = { ...family.config, nodeZone: zone };
+      family.reconfigure({ ...family.config, nodeZone: zone });
       this.recomputeAll = true;
     }
-  }
-
-  /** Forces the next sync to re-read the kernel (periodic resync, or after an error). */
-  requestFullSync(): void {
-    this.needsFull = true;
   }
 
   get pendingChanges(): number {
     return this.cache.serviceChanges.size + this.cache.sliceChanges.size + (this.recomputeAll ? 1 : 0);
   }
 
-  async sync(options: { full?: boolean } = {}): Promise<SyncReport> {
+  /** The mode's text for a plan of this proxier (logs, --dry-run). */
+  render(plan: P): string {
+    return this.mode.render(plan);
+  }
+
+  async sync(options: { full?: boolean } = {}): Promise<SyncReport<P>> {
     const clock = this.options.clock ?? realClock;
     const started = clock.now();
     const full = options.full === true || this.needsFull;
@@ -111,31 +102,26 @@ export class Proxier {
     if (this.recomputeAll) for (const name of this.cache.serviceNames()) dirty.add(name);
     this.recomputeAll = false;
     for (const family of this.families) this.recompute(family, dirty);
-    const plans: Plan[] = [];
+    const plans: P[] = [];
     const failures: PlanFailure[] = [];
     const familyFailures = new Map<IpFamily, readonly PlanFailure[]>();
     let writes = 0;
     try {
-      if (full && this.options.dryRun !== true) {
-        const sysctls = await ensureSysctls(this.options.kernel.sysctl, this.options.sysctls ?? []);
-        for (const d of sysctls.written) this.options.logger.info({ sysctl: d.name, value: d.value, reason: d.reason }, 'node setting changed');
-        writes += sysctls.written.length;
-        failures.push(...sysctls.failures);
-      }
-      // A full sync reads the link, the IPVS table and the ipsets once for every family.
-      let snapshot: Promise<KernelSnapshot> | undefined;
-      const readSnapshot = (): Promise<KernelSnapshot> => (snapshot ??= readKernelSnapshot(this.options.kernel));
+      if (full && this.options.dryRun !== true) writes += await this.ensureSysctls(failures);
+      // A full sync reads the kernel's shared state once for every family.
+      let snapshot: Promise<S> | undefined;
+      let read: S | undefined;
+      const readSnapshot = async (): Promise<S> => (read = await (snapshot ??= this.mode.readSnapshot(this.options.kernel)));
       for (const family of this.families) {
         const plan = await this.planOrFail(family, full, readSnapshot, familyFailures, failures);
         if (plan === undefined) continue;
         plans.push(plan);
-        if (this.options.dryRun === true || isEmptyPlan(plan)) continue;
-        const report = await applyPlan(plan, this.options.kernel);
+        if (this.options.dryRun === true || this.mode.isEmpty(plan)) continue;
+        const report = await this.mode.apply(plan, this.options.kernel);
         writes += report.writes;
         failures.push(...report.failures);
-        if (report.failures.length > 0) familyFailures.set(family.config.family, report.failures);
-        family.mirror?.record(plan);
-        if (plan.createLink && snapshot !== undefined) (await snapshot).linkExists = true;
+        if (report.failures.length > 0) familyFailures.set(family.family, report.failures);
+        family.applied(plan, read);
       }
     } catch (error) {
       this.needsFull = true;
@@ -147,35 +133,29 @@ export class Proxier {
     return { full, plans, writes, failures, familyFailures, servicesChanged: dirty.size, durationMs: clock.now() - started };
   }
 
-  private recompute(family: FamilyState, dirty: Iterable<ServiceName>): void {
-    for (const name of dirty) {
-      const service = this.cache.service(name);
-      family.index.setService(name, service === undefined ? undefined : contributeService(service, this.cache.endpoints(name), family.config));
-    }
+  private async ensureSysctls(failures: PlanFailure[]): Promise<number> {
+    const sysctls = await ensureSysctls(this.options.kernel.sysctl, this.options.sysctls ?? []);
+    for (const d of sysctls.written) this.options.logger.info({ sysctl: d.name, value: d.value, reason: d.reason }, 'node setting changed');
+    failures.push(...sysctls.failures);
+    return sysctls.written.length;
+  }
+
+  private recompute(family: FamilyProxy<P, S>, dirty: Iterable<ServiceName>): void {
+    for (const name of dirty) family.contribute(name, this.cache.service(name), this.cache.endpoints(name));
   }
 
   /** A kernel that cannot be read is a failed sync for that family, never an exception. */
   private async planOrFail(
-    family: FamilyState, full: boolean, readSnapshot: () => Promise<KernelSnapshot>,
+    family: FamilyProxy<P, S>, full: boolean, readSnapshot: () => Promise<S>,
     byFamily: Map<IpFamily, readonly PlanFailure[]>, failures: PlanFailure[],
-  ): Promise<Plan | undefined> {
+  ): Promise<P | undefined> {
     try {
-      return await this.planFamily(family, full, readSnapshot);
+      return await family.plan(full, readSnapshot);
     } catch (error) {
-      const failure: PlanFailure = { step: 'observe', error: asProxierError(error, 'observe') };
+      const failure: PlanFailure = { step: 'observe', abortsSync: true, error: asProxierError(error, 'observe') };
       failures.push(failure);
-      byFamily.set(family.config.family, [failure]);
+      byFamily.set(family.family, [failure]);
       return undefined;
     }
-  }
-
-  private async planFamily(family: FamilyState, full: boolean, readSnapshot: () => Promise<KernelSnapshot>): Promise<Plan> {
-    const changes = family.index.takeChanges();
-    if (full || family.mirror === undefined) {
-      const observed = await observeFamily(this.options.kernel, await readSnapshot(), family.config.family);
-      family.mirror = Mirror.from(observed, (id) => family.index.virtualServer(id));
-      return buildPlan({ config: family.config, desired: family.index, sets: family.sets, iptables: family.iptables, observed, changes: undefined });
-    }
-    return buildPlan({ config: family.config, desired: family.index, sets: family.sets, iptables: family.iptables, observed: family.mirror, changes });
   }
 }

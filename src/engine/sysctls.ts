@@ -2,7 +2,7 @@
 import { ProxierError } from '../errors.ts';
 import type { Sysctl } from '../kernel/sysctl/types.ts';
 import type { DesiredSysctl } from '../desired/sysctls.ts';
-import type { PlanFailure } from '../plan/apply.ts';
+import type { PlanFailure } from '../plan/step-table.ts';
 
 export interface SysctlReport {
   readonly written: readonly DesiredSysctl[];
@@ -19,7 +19,8 @@ export async function ensureSysctls(sysctl: Sysctl, desired: readonly DesiredSys
       written.push(d);
     } catch (error) {
       const err = error instanceof ProxierError ? error : new ProxierError('ERR_SYSCTL', String(error), { operation: 'sysctl', object: d.name, cause: error });
-      failures.push({ step: 'sysctl', error: err });
+      // A node setting that cannot be written is logged; the sync still counts (kube-proxy only warns).
+      failures.push({ step: 'sysctl', abortsSync: false, error: err });
     }
   }
   return { written, failures };

@@ -6,7 +6,7 @@
  *   proxier.onEndpointSliceUpdate(a, b);  obs.observer.endpointSliceChanged(a, b);
  *   runner start:                         obs.observer.syncLoopStarted();
  *   after each sync:                      obs.observer.syncCompleted(report);
- *   node watch:                           obs.observer.setNodeEligible(isNodeEligible(node));
+ *   node watch:                           obs.observer.setNodeEligible(nodeEligible(node));
  *   shutdown:                             await obs.close();
  */
 import { realClock, type Clock } from '../clock.ts';

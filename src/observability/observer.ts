@@ -7,17 +7,9 @@ import { realClock, type Clock } from '../clock.ts';
 import type { SyncReport } from '../engine/proxier.ts';
 import type { EndpointSliceInfo, ServiceName } from '../model/types.ts';
 import { serviceName } from '../model/types.ts';
-import type { PlanStep } from '../plan/apply.ts';
 import type { IpFamily } from '../validate/validate.ts';
 import type { PendingChanges, ProxierMetrics } from './metrics.ts';
 import type { ProxyHealth } from './proxy-health.ts';
-
-/**
- * Failures that make upstream's syncProxyRules return before Updated(): reading the kernel, the dummy link, the
- * ipsets, iptables-restore. A refused IPVS operation or address is logged and the sync still
- * counts, so one persistently bad object cannot fail liveness and restart-loop the daemon.
- */
-const SYNC_ABORTING_STEPS: ReadonlySet<PlanStep> = new Set(['observe', 'link', 'ipset', 'iptables']);
 
 export interface ProxierObserverOptions {
   readonly families: readonly IpFamily[];
@@ -75,7 +67,8 @@ export class ProxierObserver {
       const failures = report.familyFailures.get(family) ?? [];
       if (failures.some((f) => f.step === 'iptables')) this.o.metrics.restoreFailed(family);
       const triggers = this.takeTriggerTimes(family);
-      if (failures.some((f) => SYNC_ABORTING_STEPS.has(f.step))) continue;
+      // Each step row says whether its failure makes the sync not count (plan/step-table.ts).
+      if (failures.some((f) => f.abortsSync)) continue;
       this.o.health.updated(family);
       this.o.metrics.syncSucceeded(family, now);
       for (const t of triggers) this.o.metrics.networkProgrammed(family, Math.max(0, now - t) / 1000);

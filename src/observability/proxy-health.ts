@@ -88,19 +88,3 @@ export class ProxyHealth {
     return { healthy, lastUpdated, currentTime, status };
   }
 }
-
-/** The taint the cluster autoscaler puts on a node it is about to delete. */
-export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
-
-/** A Node object as the API returns it; only the fields eligibility reads. */
-export interface NodeLike {
-  readonly metadata?: { readonly deletionTimestamp?: unknown } | undefined;
-  readonly spec?: { readonly taints?: readonly { readonly key?: unknown }[] | undefined } | undefined;
-}
-
-/** Upstream's NodeEligible: not being deleted and not tainted for deletion. */
-export function isNodeEligible(node: NodeLike): boolean {
-  const deletion = node.metadata?.deletionTimestamp;
-  if (deletion !== undefined && deletion !== null && deletion !== '') return false;
-  return !(node.spec?.taints ?? []).some((t) => t.key === TO_BE_DELETED_TAINT);
-}

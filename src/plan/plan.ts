@@ -1,14 +1,7 @@
 /**
- * A plan: the ordered kernel writes that take one IP family from its observed state to its desired
- * state. It is plain data, so it renders to text (logs, --dry-run, golden tests) and applies through
- * the kernel layer (apply.ts) in the order below, which never breaks live traffic:
- *
- *   1. create kube-ipvs0      5. IPVS: add/update services, add destinations,
- *   2. bind new addresses        update destinations, delete destinations, delete services
- *   3. ipset: create sets,    6. unbind stale addresses
- *      add, then delete       7. destroy stale sets (nothing references them any more)
- *   4. iptables, one restore: our chains when they differ, and the removal of upstream
- *      leftovers (unhook, flush, delete), which must come before step 7 (EBUSY otherwise)
+ * An IPVS-mode plan: the kernel writes that take one IP family from its observed state to its
+ * desired state. It is plain data; ipvs-steps.ts applies, renders, records and counts it, one
+ * table row per field, in an order that never breaks live traffic.
  */
 import type { IpvsOperation } from '../kernel/ipvs/types.ts';
 import type { SetMember } from '../desired/contribution.ts';
@@ -33,17 +26,4 @@ export interface Plan {
   readonly ipvs: readonly IpvsOperation[];
   readonly unbindAddresses: readonly string[];
   readonly destroySets: readonly string[];
-}
-
-export function emptyPlan(family: IpFamily, full: boolean): Plan {
-  return {
-    family, full, createLink: false, bindAddresses: [], createSets: [], addMembers: [], deleteMembers: [],
-    iptables: undefined, iptablesRemoval: undefined, ipvs: [], unbindAddresses: [], destroySets: [],
-  };
-}
-
-export function isEmptyPlan(plan: Plan): boolean {
-  return !plan.createLink && plan.bindAddresses.length === 0 && plan.createSets.length === 0
-    && plan.addMembers.length === 0 && plan.deleteMembers.length === 0 && plan.iptables === undefined && plan.iptablesRemoval === undefined
-    && plan.ipvs.length === 0 && plan.unbindAddresses.length === 0 && plan.destroySets.length === 0;
 }

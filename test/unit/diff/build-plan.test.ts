@@ -11,7 +11,7 @@ import { buildPlan } from '../../../src/diff/build-plan.ts';
 import { parseIptablesSave } from '../../../src/kernel/iptables/save.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from '../../../src/diff/observed.ts';
 import type { RealServer, VirtualServer } from '../../../src/kernel/ipvs/types.ts';
-import { renderPlan } from '../../../src/plan/render.ts';
+import { renderPlan } from '../../../src/plan/ipvs-steps.ts';
 import { familyConfig, service, slice, type ServiceSpec, type SliceSpec } from '../../helpers/objects.ts';
 
 function desiredOf(config: FamilyConfig, ...services: [ServiceSpec, SliceSpec?][]): DesiredStateIndex {

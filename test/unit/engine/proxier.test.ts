@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Proxier } from '../../../src/engine/proxier.ts';
 import { createFakeKernel, type FakeKernel } from '../../../src/kernel/fake-kernel.ts';
-import { renderPlan } from '../../../src/plan/render.ts';
+import { renderPlan } from '../../../src/plan/ipvs-steps.ts';
 import { familyConfig, service, slice } from '../../helpers/objects.ts';
 import type { FamilyConfig } from '../../../src/desired/config.ts';
 

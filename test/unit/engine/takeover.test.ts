@@ -8,7 +8,7 @@ import { Proxier } from '../../../src/engine/proxier.ts';
 import { Errno, hasErrno } from '../../../src/errors.ts';
 import { IpsetTransaction } from '../../../src/kernel/ipset/transaction.ts';
 import type { FakeKernel } from '../../../src/kernel/fake-kernel.ts';
-import { renderPlan } from '../../../src/plan/render.ts';
+import { renderPlan } from '../../../src/plan/ipvs-steps.ts';
 import { familyConfig, service, slice } from '../../helpers/objects.ts';
 import { FOREIGN, fakeSave, foreignState, upstreamFakeKernel } from '../../helpers/node-fixtures.ts';
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { goTime, healthBody, startHealthServer } from '../../../src/observability/health-server.ts';
 import type { HttpEndpoint } from '../../../src/observability/http-server.ts';
-import { healthTimeoutMs, isNodeEligible, ProxyHealth } from '../../../src/observability/proxy-health.ts';
+import { healthTimeoutMs, ProxyHealth } from '../../../src/observability/proxy-health.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
 
 const SYNC_PERIOD_MS = 30_000;
@@ -57,13 +57,6 @@ describe('ProxyHealth (model)', () => {
     assert.equal(s.status.get('IPv6')?.healthy, false);
   });
 
-  it('node eligibility: deletion timestamp or the autoscaler taint', () => {
-    assert.equal(isNodeEligible({}), true);
-    assert.equal(isNodeEligible({ spec: { taints: [{ key: 'node.kubernetes.io/unschedulable' }] } }), true);
-    assert.equal(isNodeEligible({ spec: { taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }] } }), false);
-    assert.equal(isNodeEligible({ metadata: { deletionTimestamp: '2025-03-01T12:00:00Z' } }), false);
-  });
-
   it('formats times as Go\'s time.Time JSON (UTC, trailing fractional zeros dropped)', () => {
     assert.equal(goTime(undefined), '0001-01-01T00:00:00Z');
     assert.equal(goTime(Date.parse('2025-03-01T12:00:00.000Z')), '2025-03-01T12:00:00Z');
@@ -114,7 +107,7 @@ describe('health server over HTTP', () => {
   });
 
   it('a node being deleted fails /healthz only', async () => {
-    health.setNodeEligible(isNodeEligible({ metadata: { deletionTimestamp: '2025-03-01T12:00:00Z' } }));
+    health.setNodeEligible(false); // a Node being deleted (sources/api/node.ts: nodeEligible)
     const healthz = await get(server.address.port, '/healthz');
     assert.equal(healthz.status, 503);
     const body = JSON.parse(healthz.body) as Record<string, unknown>;

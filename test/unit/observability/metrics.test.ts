@@ -113,8 +113,8 @@ describe('metrics after simulated syncs', () => {
     await clock.advance(5000);
     const error = new KernelError(Errno.EINVAL, { operation: 'iptables-restore' });
     const failed: SyncReport = {
-      full: true, plans: [], writes: 1, failures: [{ step: 'iptables', error }],
-      familyFailures: new Map([[4, [{ step: 'iptables', error }]]]), servicesChanged: 0, durationMs: 40,
+      full: true, plans: [], writes: 1, failures: [{ step: 'iptables', abortsSync: true, error }],
+      familyFailures: new Map([[4, [{ step: 'iptables', abortsSync: true, error }]]]), servicesChanged: 0, durationMs: 40,
     };
     obs.observer.syncCompleted(failed);
     const exp = await get();
@@ -122,7 +122,7 @@ describe('metrics after simulated syncs', () => {
     assert.equal(value(exp, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', v4), lastSync);
     assert.equal(value(exp, 'kubeproxy_sync_full_proxy_rules_duration_seconds_count', v4), 2);
     // A refused IPVS operation is logged upstream and the sync still counts.
-    const ipvsFailed: SyncReport = { ...failed, failures: [{ step: 'ipvs', error }], familyFailures: new Map([[4, [{ step: 'ipvs', error }]]]) };
+    const ipvsFailed: SyncReport = { ...failed, failures: [{ step: 'ipvs', abortsSync: false, error }], familyFailures: new Map([[4, [{ step: 'ipvs', abortsSync: false, error }]]]) };
     obs.observer.syncCompleted(ipvsFailed);
     const after2 = await get();
     assert.equal(value(after2, 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', v4), 1);

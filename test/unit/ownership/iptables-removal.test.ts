@@ -7,7 +7,7 @@ import { IptablesTransaction } from '../../../src/kernel/iptables/transaction.ts
 import type { IptablesFamily } from '../../../src/kernel/iptables/types.ts';
 import { addRemoval, analyzeRemoval, isEmptyRemoval, type RemovalScope } from '../../../src/ownership/iptables-removal.ts';
 import { desiredIptables } from '../../../src/desired/iptables-rules.ts';
-import { iptablesTransaction } from '../../../src/plan/apply.ts';
+import { iptablesTransaction } from '../../../src/plan/ipvs-steps.ts';
 import { familyConfig } from '../../helpers/objects.ts';
 import { FOREIGN, fakeSave, foreignIptablesLines, foreignNode, loadIntoFake, upstreamNode } from '../../helpers/node-fixtures.ts';
 

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { ManifestDaemon, RELOAD_DEBOUNCE_MS } from '../../../src/daemon/manifests-daemon.ts';
 import { Proxier, type SyncReport } from '../../../src/engine/proxier.ts';
 import { createFakeKernel, type FakeKernel } from '../../../src/kernel/fake-kernel.ts';
-import { renderPlan } from '../../../src/plan/render.ts';
+import { renderPlan } from '../../../src/plan/ipvs-steps.ts';
 import { Activity } from '../../helpers/activity.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
 import { familyConfig } from '../../helpers/objects.ts';

@@ -1,0 +1,78 @@
+/**
+ * The IPVS proxy mode: service IPs on kube-ipvs0, IPVS virtual servers, ipset members and a fixed
+ * iptables companion (docs/architecture.md). Pure contributions per service, a diff against the
+ * mirror (partial) or a fresh kernel read (full), and the step table of plan/ipvs-steps.ts.
+ */
+import type { FamilyConfig } from '../desired/config.ts';
+import { contributeService, type ServiceEndpoints } from '../desired/contribution.ts';
+import { DesiredStateIndex } from '../desired/index.ts';
+import { desiredSets, type DesiredSetSpec } from '../desired/ipsets.ts';
+import { desiredIptables, type DesiredIptables } from '../desired/iptables-rules.ts';
+import { buildPlan } from '../diff/build-plan.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { Service, ServiceName } from '../model/types.ts';
+import { IPVS_STEPS, renderPlan } from '../plan/ipvs-steps.ts';
+import type { Plan } from '../plan/plan.ts';
+import { applySteps, isEmptyPlan, recordSteps } from '../plan/step-table.ts';
+import { Mirror } from './mirror.ts';
+import { observeFamily, readKernelSnapshot, type KernelSnapshot } from './observe.ts';
+import type { FamilyProxy, ProxyMode } from './proxy-mode.ts';
+
+class IpvsFamily implements FamilyProxy<Plan, KernelSnapshot> {
+  #config: FamilyConfig;
+  readonly #kernel: Kernel;
+  readonly #index = new DesiredStateIndex();
+  readonly #sets: readonly DesiredSetSpec[];
+  #iptables: DesiredIptables;
+  #mirror: Mirror | undefined;
+
+  constructor(config: FamilyConfig, kernel: Kernel) {
+    this.#config = config;
+    this.#kernel = kernel;
+    this.#sets = desiredSets(config.family);
+    this.#iptables = desiredIptables(config);
+  }
+
+  get family(): FamilyConfig['family'] {
+    return this.#config.family;
+  }
+
+  get config(): FamilyConfig {
+    return this.#config;
+  }
+
+  reconfigure(config: FamilyConfig): void {
+    this.#config = config;
+    this.#iptables = desiredIptables(config);
+  }
+
+  contribute(name: ServiceName, service: Service | undefined, endpoints: ServiceEndpoints): void {
+    this.#index.setService(name, service === undefined ? undefined : contributeService(service, endpoints, this.#config));
+  }
+
+  async plan(full: boolean, snapshot: () => Promise<KernelSnapshot>): Promise<Plan> {
+    const changes = this.#index.takeChanges();
+    const base = { config: this.#config, desired: this.#index, sets: this.#sets, iptables: this.#iptables };
+    if (full || this.#mirror === undefined) {
+      const observed = await observeFamily(this.#kernel, await snapshot(), this.#config.family);
+      this.#mirror = Mirror.from(observed, (id) => this.#index.virtualServer(id));
+      return buildPlan({ ...base, observed, changes: undefined });
+    }
+    return buildPlan({ ...base, observed: this.#mirror, changes });
+  }
+
+  applied(plan: Plan, snapshot: KernelSnapshot | undefined): void {
+    if (this.#mirror !== undefined) recordSteps(IPVS_STEPS, this.#mirror, plan);
+    // The next family of this full sync diffs against the same snapshot: it must not create the link again.
+    if (plan.createLink && snapshot !== undefined) snapshot.linkExists = true;
+  }
+}
+
+export const ipvsMode: ProxyMode<Plan, KernelSnapshot> = {
+  name: 'ipvs',
+  readSnapshot: readKernelSnapshot,
+  family: (config, kernel) => new IpvsFamily(config, kernel),
+  isEmpty: (plan) => isEmptyPlan(IPVS_STEPS, plan),
+  apply: (plan, kernel) => applySteps(IPVS_STEPS, plan, kernel),
+  render: renderPlan,
+};
