@@ -9,8 +9,10 @@ import type { Clock } from '../clock.ts';
 import type { Settings } from '../config/settings.ts';
 import type { FamilyConfig } from '../desired/config.ts';
 import { desiredSysctls, parseKernelRelease } from '../desired/sysctls.ts';
+import { servedFamilies } from '../engine/families.ts';
 import { Proxier } from '../engine/proxier.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import type { IpFamily } from '../validate/validate.ts';
 
 export interface Engine {
   readonly proxier: Proxier;
@@ -18,7 +20,7 @@ export interface Engine {
 }
 
 export async function startEngine(settings: Settings, kernel: Kernel, nodeName: string, logger: Logger, clock: Clock): Promise<Engine> {
-  const families = familyConfigs(settings, nodeName);
+  const families = familyConfigs(settings, await servedFamilies(kernel, settings.families, logger), nodeName);
   const proxier = new Proxier({
     kernel, families, logger: logger.child({ component: 'proxier' }), dryRun: settings.dryRun, clock,
     sysctls: desiredSysctls({ strictARP: settings.strictARP, kernelVersion: parseKernelRelease(release()) }),
@@ -40,11 +42,12 @@ async function applyIpvsTimeouts(kernel: Kernel, settings: Settings, logger: Log
   }
 }
 
-function familyConfigs(s: Settings, nodeName: string): FamilyConfig[] {
-  return s.families.map((family) => ({
+function familyConfigs(s: Settings, served: readonly IpFamily[], nodeName: string): FamilyConfig[] {
+  return served.map((family) => ({
     family,
     nodeName,
     nodeZone: undefined,
+    nodeIPs: [],
     scheduler: s.scheduler,
     masqueradeAll: s.masqueradeAll,
     masqueradeBit: s.masqueradeBit,

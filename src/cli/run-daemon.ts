@@ -28,7 +28,10 @@ export async function runDaemon(settings: Settings, logger: Logger, deps: RunDep
   const { kernel, close } = await deps.kernelFor(settings, logger, clock);
   try {
     const { proxier, families } = await startEngine(settings, kernel, nodeName, logger, clock);
-    const loop: SyncLoopOptions = { proxier, logger, minSyncPeriodMs: settings.minSyncPeriodMs, syncPeriodMs: settings.syncPeriodMs, clock };
+    const loop: SyncLoopOptions = {
+      proxier, logger, minSyncPeriodMs: settings.minSyncPeriodMs, syncPeriodMs: settings.syncPeriodMs, clock,
+      nodeAddresses: () => kernel.links.listLocalAddresses(),
+    };
     if (settings.once) return await runOnce(settings, loop, nodeName);
     const observability = await startObservability({
       proxier, families, syncPeriodMs: settings.syncPeriodMs, clock,

@@ -79,7 +79,7 @@ export function resolveSettings(input: ResolveInput): Resolved {
     configSyncPeriodMs: v.positiveDuration(pick('configSyncPeriod'), DEFAULTS.configSyncPeriodMs),
     ipvsBackend: input.extras.ipvsBackend,
     iptablesBackend: input.extras.iptablesBackend,
-    families: input.extras.families ?? familiesOf(clusterCIDRs),
+    families: input.extras.families,
     verbosity,
     logLevel: logLevelFor(verbosity),
   };
@@ -97,10 +97,6 @@ function picker(input: ResolveInput): v.Pick {
   };
 }
 
-function familiesOf(cidrs: readonly string[]): IpFamily[] {
-  if (cidrs.length === 0) return [4];
-  return [...new Set(cidrs.map((c): IpFamily => (c.includes(':') ? 6 : 4)))].sort();
-}
 
 /**
  * Fields we accept but do not act on, when they ask for something: every such flag given, and

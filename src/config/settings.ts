@@ -46,7 +46,12 @@ export interface Settings {
   readonly configSyncPeriodMs: number;
   readonly ipvsBackend: 'netlink' | 'ipvsadm';
   readonly iptablesBackend: 'legacy' | 'nft' | undefined;
-  readonly families: readonly IpFamily[];
+  /**
+   * `--ip-families`: narrows the families served. Undefined: every family the node supports
+   * (cli/families.ts), as upstream serves both whenever iptables and ip6tables work; the cluster
+   * CIDR only decides masquerading.
+   */
+  readonly families: readonly IpFamily[] | undefined;
   /** klog verbosity (`--v`, logging.verbosity). */
   readonly verbosity: number;
   /** pino level for `verbosity`: 0-2 info, 3-4 debug, 5+ trace. */

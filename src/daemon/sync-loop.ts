@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Proxier, SyncReport } from '../engine/proxier.ts';
 import type { EndpointSliceInfo, Service } from '../model/types.ts';
 import type { ProxierObserver } from '../observability/observer.ts';
-import { realClock, type Clock } from '../clock.ts';
+import { realClock, type Clock, type TimerHandle } from '../clock.ts';
+import type { KernelAddress } from '../model/node-state.ts';
 import { BoundedFrequencyRunner } from '../runner/bounded-frequency.ts';
 import { logSync } from './sync-logging.ts';
 
@@ -22,21 +23,30 @@ export interface SyncLoopOptions {
   /** Drives the runner and every timer of the sources built on this loop (default: real time). */
   readonly clock?: Clock;
   readonly onSync?: ((report: SyncReport) => void) | undefined;
+  /** The kernel's address list (node IPs are an input: model/node-state.ts); absent: never read. */
+  readonly nodeAddresses?: (() => Promise<readonly KernelAddress[]>) | undefined;
+  /** How often the address list is re-read between syncs, so an address change triggers one (default 5 s). */
+  readonly nodeAddressPollMs?: number;
 }
 
 export class SyncLoop {
   private readonly o: SyncLoopOptions;
   private readonly runner: BoundedFrequencyRunner;
+  private readonly clock: Clock;
+  private pollTimer: TimerHandle | undefined;
   /** Services already warned about, so a busy service does not flood the log. */
   private readonly warnedPartial = new Set<string>();
 
   constructor(options: SyncLoopOptions) {
     this.o = options;
+    this.clock = options.clock ?? realClock;
     this.runner = new BoundedFrequencyRunner({
       minIntervalMs: options.minSyncPeriodMs,
       maxIntervalMs: options.syncPeriodMs,
-      clock: options.clock ?? realClock,
+      clock: this.clock,
       sync: async ({ full }) => {
+        // Every sync sees the node's current IPs, read before the pure desired-state step.
+        await this.readNodeAddresses();
         const report = await options.proxier.sync({ full });
         logSync(options.logger, report, (plan) => options.proxier.render(plan));
         options.observer?.syncCompleted(report);
@@ -72,13 +82,32 @@ export class SyncLoop {
     if (this.o.proxier.pendingChanges > 0) this.runner.trigger();
   }
 
+  readNodeAddresses(): Promise<void> {
+    return readNodeAddresses(this.o);
+  }
+
   start(): void {
     this.o.observer?.syncLoopStarted();
     this.runner.start();
+    if (this.o.nodeAddresses !== undefined) {
+      this.pollTimer = this.clock.setInterval(() => void this.readNodeAddresses().then(() => this.kick()), this.o.nodeAddressPollMs ?? 5000);
+    }
   }
 
   stop(): Promise<void> {
+    this.clock.clearTimer(this.pollTimer);
+    this.pollTimer = undefined;
     return this.runner.stop();
+  }
+}
+
+/** Reads the kernel's address list into the node state; a failure keeps the last known IPs. */
+export async function readNodeAddresses(o: Pick<SyncLoopOptions, 'proxier' | 'logger' | 'nodeAddresses'>): Promise<void> {
+  if (o.nodeAddresses === undefined) return;
+  try {
+    o.proxier.onNodeAddresses(await o.nodeAddresses());
+  } catch (err) {
+    o.logger.warn({ err }, 'cannot read the node\'s addresses; keeping the last known ones');
   }
 }
 

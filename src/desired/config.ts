@@ -7,8 +7,10 @@ import type { IpFamily, IpvsScheduler } from '../validate/validate.ts';
 export interface FamilyConfig {
   readonly family: IpFamily;
   readonly nodeName: string;
-  /** `topology.kubernetes.io/zone` of this node, for topology hints. */
+  /** `topology.kubernetes.io/zone` of this node, for topology hints (from NodeState). */
   readonly nodeZone: string | undefined;
+  /** This node's IPs of this family (NodeState: kernel addresses, no kube-ipvs0, loopback or link-local). */
+  readonly nodeIPs: readonly string[];
   readonly scheduler: IpvsScheduler;
   /** `--masquerade-all`: SNAT every packet to a service address. */
   readonly masqueradeAll: boolean;
@@ -23,4 +25,12 @@ export interface FamilyConfig {
 export function masqueradeMark(config: Pick<FamilyConfig, 'masqueradeBit'>): string {
   // 2 ** bit, not 1 << bit: bit 31 would make a negative number.
   return `0x${(2 ** config.masqueradeBit).toString(16)}`;
+}
+
+/** The family's settings with what the node state decides; the same object when nothing differs. */
+export function withNodeState(config: FamilyConfig, node: { readonly zone: string | undefined; readonly addresses: Readonly<Record<4 | 6, readonly string[]>> }): FamilyConfig {
+  const nodeIPs = node.addresses[config.family];
+  const sameIPs = nodeIPs.length === config.nodeIPs.length && nodeIPs.every((ip, i) => ip === config.nodeIPs[i]);
+  if (config.nodeZone === node.zone && sameIPs) return config;
+  return { ...config, nodeZone: node.zone, nodeIPs };
 }

@@ -9,11 +9,12 @@
  * steps run in REMOVAL_ORDER; a failing step does not stop the later ones, but sets a family's
  * rules still hold are left alone rather than failing with EBUSY.
  */
-import { Errno, ProxierError, hasErrno } from '../errors.ts';
+import { ProxierError } from '../errors.ts';
 import { IpsetTransaction } from '../kernel/ipset/transaction.ts';
 import { IptablesTransaction } from '../kernel/iptables/transaction.ts';
 import type { IpvsOperation } from '../kernel/ipvs/types.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import { ipv6StackPresent } from './families.ts';
 import type { LinkInfo } from '../kernel/link/types.ts';
 import { KUBE_IPVS_INTERFACE } from '../desired/names.ts';
 import { InUseError } from '../ownership/errors.ts';
@@ -32,7 +33,6 @@ export interface CleanupReport {
 }
 
 /** Present only on a node with an IPv6 stack (/proc/sys/net/ipv6); without one, no ip6tables rule can exist. */
-const IPV6_STACK_SYSCTL = 'net/ipv6/conf/all/disable_ipv6';
 
 export async function cleanup(kernel: Kernel): Promise<CleanupReport> {
   const run = new CleanupRun(kernel);
@@ -133,13 +133,7 @@ class CleanupRun {
   }
 }
 
-/** IPv4 always; IPv6 when the node has the stack. */
+/** IPv4 always; IPv6 when the node has the stack, whatever the flags say (issue 9). */
 async function nodeFamilies(kernel: Kernel): Promise<IpFamily[]> {
-  try {
-    await kernel.sysctl.get(IPV6_STACK_SYSCTL);
-    return [4, 6];
-  } catch (error) {
-    if (hasErrno(error, Errno.ENOENT)) return [4];
-    throw error;
-  }
+  return (await ipv6StackPresent(kernel)) ? [4, 6] : [4];
 }

@@ -11,13 +11,15 @@
  */
 import type { Logger } from 'pino';
 import { realClock, type Clock } from '../clock.ts';
-import type { FamilyConfig } from '../desired/config.ts';
+import { withNodeState, type FamilyConfig } from '../desired/config.ts';
 import type { DesiredSysctl } from '../desired/sysctls.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { EndpointSliceInfo, Service, ServiceName } from '../model/types.ts';
 import { serviceName } from '../model/types.ts';
+import { nodeAddressesOf, type KernelAddress, type NodeObjectFacts, type NodeState } from '../model/node-state.ts';
 import type { Plan } from '../plan/plan.ts';
 import { asProxierError, type PlanFailure } from '../plan/step-table.ts';
+import { NodeTracker } from '../tracking/node-tracker.ts';
 import { ServiceCache, sliceKey } from '../tracking/service-cache.ts';
 import type { IpFamily } from '../validate/validate.ts';
 import { ipvsMode } from './ipvs-mode.ts';
@@ -55,8 +57,8 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
   readonly cache = new ServiceCache();
   readonly mode: ProxyMode<P, S>;
   private readonly families: FamilyProxy<P, S>[];
+  private readonly node: NodeTracker;
   private needsFull = true;
-  private recomputeAll = false;
   private readonly options: ProxierOptions<P, S>;
 
   constructor(options: ProxierOptions<P, S>) {
@@ -64,6 +66,7 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
     // Without a mode the plan type is IPVS's: the default type parameters say so.
     this.mode = options.mode ?? (ipvsMode as unknown as ProxyMode<P, S>);
     this.families = options.families.map((config) => this.mode.family(config, options.kernel));
+    this.node = new NodeTracker(options.families[0]?.nodeName ?? '');
   }
 
   onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
@@ -76,17 +79,22 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
     if (s !== undefined) this.cache.sliceChanges.update(sliceKey(s), previous, current);
   }
 
-  /** The node's zone changed (topology hints): every service is recomputed on the next sync. */
-  setNodeZone(zone: string | undefined): void {
-    for (const family of this.families) {
-      if (family.config.nodeZone === zone) continue;
-      family.reconfigure({ ...family.config, nodeZone: zone });
-      this.recomputeAll = true;
-    }
+  /** The Node object changed (cluster mode); undefined: it is gone. */
+  onNodeUpdate(facts: NodeObjectFacts | undefined): void {
+    this.node.setObject(facts);
+  }
+
+  /** The kernel's address list, read by the sync loop; only a change of node IPs counts. */
+  onNodeAddresses(addresses: readonly KernelAddress[]): void {
+    this.node.setAddresses(nodeAddressesOf(addresses));
+  }
+
+  get nodeState(): NodeState {
+    return this.node.current;
   }
 
   get pendingChanges(): number {
-    return this.cache.serviceChanges.size + this.cache.sliceChanges.size + (this.recomputeAll ? 1 : 0);
+    return this.cache.serviceChanges.size + this.cache.sliceChanges.size + (this.node.pending ? 1 : 0);
   }
 
   /** The mode's text for a plan of this proxier (logs, --dry-run). */
@@ -99,8 +107,7 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
     const started = clock.now();
     const full = options.full === true || this.needsFull;
     const dirty = this.cache.commit();
-    if (this.recomputeAll) for (const name of this.cache.serviceNames()) dirty.add(name);
-    this.recomputeAll = false;
+    if (this.applyNodeState()) for (const name of this.cache.serviceNames()) dirty.add(name);
     for (const family of this.families) this.recompute(family, dirty);
     const plans: P[] = [];
     const failures: PlanFailure[] = [];
@@ -131,6 +138,23 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
     // A dry run never applies, so its mirror is never right: it always diffs against the kernel.
     this.needsFull = failures.length > 0 || this.options.dryRun === true;
     return { full, plans, writes, failures, familyFailures, servicesChanged: dirty.size, durationMs: clock.now() - started };
+  }
+
+  /**
+   * Node state is an input like the others: when what the desired state reads of it changed
+   * (zone, this family's node IPs), every service is recomputed. Returns whether any family changed.
+   */
+  private applyNodeState(): boolean {
+    const change = this.node.commit();
+    if (change === undefined) return false;
+    let changed = false;
+    for (const family of this.families) {
+      const next = withNodeState(family.config, change.current);
+      if (next === family.config) continue;
+      family.reconfigure(next);
+      changed = true;
+    }
+    return changed;
   }
 
   private async ensureSysctls(failures: PlanFailure[]): Promise<number> {

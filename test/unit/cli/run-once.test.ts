@@ -25,6 +25,11 @@ describe('--once against the API server', { timeout: 15_000 }, () => {
     api.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE } });
     api.apply(serviceObject({ name: 'web', clusterIP: '10.96.0.10' }));
     api.apply(sliceObject({ service: 'web', endpoints: ['10.244.0.11'] }));
+    // A dual-stack Service: upstream serves its IPv6 side whatever clusterCIDR says (issue 8).
+    api.apply({ ...serviceObject({ name: 'dual', clusterIP: '10.96.0.20' }), spec: {
+      clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20', 'fd00:96::20'], ipFamilies: ['IPv4', 'IPv6'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+    } });
+    api.apply(sliceObject({ service: 'dual', name: 'dual-6', addressType: 'IPv6', endpoints: ['fd00:244::11'] }));
   });
   after(() => api.close());
 
@@ -41,7 +46,7 @@ describe('--once against the API server', { timeout: 15_000 }, () => {
     const watchesBefore = api.requests.filter((r) => r.query['watch'] === 'true').length;
     const { code, kernel, clock } = await once();
     assert.equal(code, 0);
-    assert.deepEqual((await kernel.ipvs.dump()).map((vs) => vs.destinations.map((d) => d.address)), [['10.244.0.11']]);
+    assert.deepEqual((await kernel.ipvs.dump()).map((vs) => vs.destinations.map((d) => d.address)).sort(), [['10.244.0.11'], [], ['fd00:244::11']].sort());
     // Each informer asked for its watch before the lists counted as synced; every one must end,
     // including those still connecting when --once stopped the source.
     const watches = (): number => api.requests.filter((r) => r.query['watch'] === 'true').length - watchesBefore;
@@ -54,6 +59,14 @@ describe('--once against the API server', { timeout: 15_000 }, () => {
     assert.equal(code, 0);
     assert.equal(kernel.ipvs.timeoutWrites, 1);
     assert.deepEqual(await kernel.ipvs.getTimeouts(), { tcp: 1200, tcpFin: 45, udp: 100 });
+  });
+
+  it('an IPv4-only --cluster-cidr keeps the IPv6 side of a dual-stack Service; --ip-families narrows', async () => {
+    const keys = async (kernel: FakeKernel): Promise<string[]> => (await kernel.ipvs.dump()).map((vs) => (vs.service.key.kind === 'address' ? vs.service.key.address : '')).sort();
+    const both = await once('--cluster-cidr=10.244.0.0/16');
+    assert.deepEqual(await keys(both.kernel), ['10.96.0.10', '10.96.0.20', 'fd00:96::20']);
+    const v4 = await once('--cluster-cidr=10.244.0.0/16', '--ip-families=4');
+    assert.deepEqual(await keys(v4.kernel), ['10.96.0.10', '10.96.0.20']);
   });
 
   it('leaves the kernel\'s timeouts alone when none is configured', async () => {

@@ -28,7 +28,7 @@ describe('config file only', () => {
       healthzBindAddress: '0.0.0.0:10256', metricsBindAddress: '127.0.0.1:10249', scheduler: 'rr', clusterCIDRs: ['10.244.0.0/16'],
       masqueradeAll: false, masqueradeBit: 14, excludeCIDRs: [], strictARP: true, ipvsTimeouts: { tcp: 0, tcpFin: 0, udp: 0 },
       nodePortAddresses: { kind: 'all' }, syncPeriodMs: 30_000, minSyncPeriodMs: 0, configSyncPeriodMs: 900_000,
-      ipvsBackend: 'netlink', iptablesBackend: undefined, families: [4], verbosity: 0, logLevel: 'info',
+      ipvsBackend: 'netlink', iptablesBackend: undefined, families: undefined, verbosity: 0, logLevel: 'info',
     });
   });
 
@@ -58,7 +58,7 @@ logging: {verbosity: 3}
       {
         ...settings,
         hostname: 'worker-1', kubeconfig: '/etc/kp.conf', bindAddress: 'fd00::5', healthzBindAddress: '[fd00::5]:1234',
-        metricsBindAddress: '[fd00::5]:10249', clusterCIDRs: ['10.244.0.0/16', 'fd00:244::/56'], families: [4, 6], masqueradeAll: true,
+        metricsBindAddress: '[fd00::5]:10249', clusterCIDRs: ['10.244.0.0/16', 'fd00:244::/56'], families: undefined, masqueradeAll: true,
         masqueradeBit: 7, scheduler: 'wlc', excludeCIDRs: ['10.1.0.0/16'], syncPeriodMs: 60_000, minSyncPeriodMs: 2000,
         ipvsTimeouts: { tcp: 3600, tcpFin: 30, udp: 1 }, verbosity: 3, logLevel: 'debug',
       },
@@ -119,7 +119,7 @@ metricsBindAddress: 0.0.0.0:10249
     { argv: ['--ipvs-sync-period=20s'], expect: { syncPeriodMs: 20_000, minSyncPeriodMs: 1000 } },
     { argv: ['--ipvs-min-sync-period=0s'], expect: { minSyncPeriodMs: 0, syncPeriodMs: 10_000 } },
     { argv: ['--ipvs-exclude-cidrs=192.168.0.0/16'], expect: { excludeCIDRs: ['192.168.0.0/16'] } },
-    { argv: ['--cluster-cidr=fd00:244::/56'], expect: { clusterCIDRs: ['fd00:244::/56'], families: [6] } },
+    { argv: ['--cluster-cidr=fd00:244::/56'], expect: { clusterCIDRs: ['fd00:244::/56'], families: undefined } },
     { argv: ['--metrics-bind-address='], expect: { metricsBindAddress: undefined } },
     { argv: ['--v=5'], expect: { logLevel: 'trace' } },
   ];

@@ -6,6 +6,8 @@ import { Proxier } from '../../../src/engine/proxier.ts';
 import { createFakeKernel } from '../../../src/kernel/fake-kernel.ts';
 import { parseService } from '../../../src/model/service.ts';
 import type { Service } from '../../../src/model/types.ts';
+import type { KernelAddress } from '../../../src/model/node-state.ts';
+import { ManualClock } from '../../helpers/manual-clock.ts';
 import { familyConfig } from '../../helpers/objects.ts';
 
 function nodePortService(): Service {
@@ -30,4 +32,28 @@ test('a service with parts this release does not program is named once in a warn
   assert.equal(warnings[0]?.service, 'shop/web');
   assert.deepEqual(warnings[0]?.unserved, ['nodePort', 'externalIPs']);
   assert.equal(proxier.pendingChanges, 1, 'the ClusterIP part is still programmed');
+});
+
+test('a new node address found between syncs triggers a sync that sees it; an unchanged list does not', async () => {
+  const clock = new ManualClock();
+  const proxier = new Proxier({ kernel: createFakeKernel(), families: [familyConfig()], logger: pino({ level: 'silent' }) });
+  let addresses: KernelAddress[] = [{ family: 4, address: '192.168.1.20', linkName: 'eth0' }];
+  const syncs: number[] = [];
+  const loop = new SyncLoop({
+    proxier, logger: pino({ level: 'silent' }), minSyncPeriodMs: 0, syncPeriodMs: 3_600_000, clock,
+    nodeAddresses: () => Promise.resolve(addresses), nodeAddressPollMs: 5000,
+    onSync: () => { syncs.push(clock.now()); },
+  });
+  loop.start();
+  await clock.advance(0);
+  assert.deepEqual(proxier.nodeState.addresses[4], ['192.168.1.20'], 'the first sync read the addresses');
+  const first = syncs.length;
+  await clock.advance(5000);
+  assert.equal(syncs.length, first, 'nothing changed: no sync');
+  addresses = [...addresses, { family: 4, address: '192.168.1.21', linkName: 'eth0' }];
+  await clock.advance(5000);
+  assert.equal(syncs.length, first + 1);
+  assert.deepEqual(proxier.nodeState.addresses[4], ['192.168.1.20', '192.168.1.21']);
+  await loop.stop();
+  assert.equal(clock.pendingTimers, 0);
 });
