@@ -12,6 +12,7 @@ import type { Plan } from '../plan/plan.ts';
 import { diffIpvs } from './ipvs.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from './observed.ts';
 import { analyzeRemoval, isEmptyRemoval, type RemovalAnalysis } from '../ownership/iptables-removal.ts';
+import { upstreamNodePorts } from '../ownership/node-ports.ts';
 import { ownsVirtualServer, type VirtualServerScope } from '../ownership/virtual-servers.ts';
 
 export interface PlanInput {
@@ -68,14 +69,23 @@ function staleSets(input: PlanInput, observed: ObservedState, leftovers: Removal
   return [...observed.sets.keys()].filter((name) => !wanted.has(name) && leftovers?.setsInUse.has(name) !== true).sort();
 }
 
-/** Which observed virtual servers the ownership module lets this family's diff delete. */
+/**
+ * Which observed virtual servers the ownership module lets this family's diff delete. Upstream's
+ * node ports come from the NodePort sets as observed, i.e. before this plan destroys them (its
+ * destroySets step runs after the ipvs step): the takeover sync deletes upstream's NodePort
+ * virtual servers, and once the sets are gone nothing vouches for a node-IP server any more.
+ */
 function ownedBy(input: PlanInput, observed: ObservedState): (vs: ObservedVirtualServer) => boolean {
-  const scope: VirtualServerScope = {
+  let scope: VirtualServerScope | undefined;
+  // Built on first use: most syncs delete no virtual server at all.
+  const scopeOf = (): VirtualServerScope => (scope ??= {
     family: input.config.family,
     onKubeIpvs0: (address) => observed.addresses.has(address) || input.desired.hasAddress(address),
+    nodeIPs: new Set(input.config.nodeIPs),
+    nodePorts: [upstreamNodePorts(observed.sets)],
     excludeCIDRs: input.config.excludeCIDRs,
-  };
-  return (vs) => ownsVirtualServer(vs.service.key, scope);
+  });
+  return (vs) => ownsVirtualServer(vs.service.key, scopeOf());
 }
 
 function diffMembers(setNames: Iterable<string>, desired: DesiredStateIndex, observed: ObservedState): { add: SetMember[]; delete: SetMember[] } {

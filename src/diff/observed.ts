@@ -25,7 +25,10 @@ export interface ObservedState {
   /** Addresses of this family on kube-ipvs0. */
   readonly addresses: ReadonlySet<string>;
   readonly virtualServers: ReadonlyMap<VirtualServerId, ObservedVirtualServer>;
-  /** This family's owned sets (ours and adopted upstream leftovers, src/ownership/sets.ts) with their members. */
+  /**
+   * This family's owned sets (ours and adopted upstream leftovers, src/ownership/sets.ts) with their
+   * members; upstream's NodePort sets' members are the evidence for the node-IP virtual-server claim.
+   */
   readonly sets: ReadonlyMap<string, ReadonlySet<string>>;
   /** Our chains' rules as the kernel has them, `table/chain` → rules; absent chain: absent key. */
   readonly chains: ReadonlyMap<string, readonly (readonly string[])[]>;

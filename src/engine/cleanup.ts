@@ -21,7 +21,9 @@ import { InUseError } from '../ownership/errors.ts';
 import { addRemoval, analyzeRemoval, isEmptyRemoval, type RuleRef } from '../ownership/iptables-removal.ts';
 import { REMOVAL_ORDER, type RemovalStep } from '../ownership/removal-order.ts';
 import { ownedSetFamily } from '../ownership/sets.ts';
-import { ownsVirtualServer } from '../ownership/virtual-servers.ts';
+import { upstreamNodePortSetNames, upstreamNodePorts } from '../ownership/node-ports.ts';
+import { ownsVirtualServer, type VirtualServerScope } from '../ownership/virtual-servers.ts';
+import { nodeAddressesOf } from '../model/node-state.ts';
 import type { IpFamily } from '../validate/validate.ts';
 
 export interface CleanupReport {
@@ -78,18 +80,40 @@ class CleanupRun {
     }
   }
 
-  /** Virtual servers on kube-ipvs0's addresses (every family; `--ipvs-exclude-cidrs` does not apply). */
+  /**
+   * Virtual servers on kube-ipvs0's addresses, and upstream's NodePort virtual servers on the node's
+   * IPs (every family; `--ipvs-exclude-cidrs` does not apply). Runs first: the ipsets step destroys
+   * the NodePort sets that say which node-IP servers are upstream's.
+   */
   async virtualServers(): Promise<void> {
     this.#link = await this.#kernel.links.getLink(KUBE_IPVS_INTERFACE);
     const addresses = this.#link === undefined ? [] : await this.#kernel.links.listAddresses(KUBE_IPVS_INTERFACE);
     const bound = new Set(addresses.map((a) => a.address));
-    const scope = { family: undefined, onKubeIpvs0: (address: string) => bound.has(address), excludeCIDRs: [] };
+    const scope: VirtualServerScope = {
+      family: undefined, onKubeIpvs0: (address) => bound.has(address), ...(await this.#nodePorts()), excludeCIDRs: [],
+    };
     const services = await this.#kernel.ipvs.listServices();
     const deletes: IpvsOperation[] = services.filter((s) => ownsVirtualServer(s.key, scope)).map((s) => ({ op: 'deleteService', key: s.key }));
     if (deletes.length === 0) return;
     const result = await this.#kernel.ipvs.apply(deletes);
     this.#errors.push(...result.failures.map((f) => f.error));
     this.#virtualServers = deletes.length;
+  }
+
+  /**
+   * The node's IPs and upstream's node ports, for the node-IP claim. If they cannot be read, that
+   * is reported and no node-IP server is claimed: keeping one is safer than guessing.
+   */
+  async #nodePorts(): Promise<Pick<VirtualServerScope, 'nodeIPs' | 'nodePorts'>> {
+    let evidence: Pick<VirtualServerScope, 'nodeIPs' | 'nodePorts'> = { nodeIPs: new Set(), nodePorts: [] };
+    await this.attempt('cleanup virtualServers: node ports', async () => {
+      const [local, sets] = await Promise.all([this.#kernel.links.listLocalAddresses(), this.#kernel.ipset.list()]);
+      const node = nodeAddressesOf(local);
+      const names = new Set(upstreamNodePortSetNames());
+      const nodePortSets = new Map(sets.filter((set) => names.has(set.name)).map((set) => [set.name, set.members]));
+      evidence = { nodeIPs: new Set([...node[4], ...node[6]]), nodePorts: [upstreamNodePorts(nodePortSets)] };
+    });
+    return evidence;
   }
 
   async iptables(): Promise<void> {

@@ -2,7 +2,9 @@
  * Reads the kernel into the diff's ObservedState for one family: kube-ipvs0 and its addresses, the
  * IPVS table (one service dump, destinations pipelined: never a GetService per service, upstream PR
  * 95881), the ipsets and iptables chains the ownership module says are ours, and the whole
- * iptables-save (for the diff's leftover removal).
+ * iptables-save (for the diff's leftover removal). The ipsets include upstream's adopted ones with
+ * their members: the NodePort sets among them are what lets the diff delete upstream's node-IP
+ * virtual servers (ownership/node-ports.ts) in the same sync that destroys the sets.
  */
 import type { Kernel } from '../kernel/kernel.ts';
 import type { IptablesState, JumpRule, TableState } from '../kernel/iptables/types.ts';

@@ -1,11 +1,17 @@
 /**
  * Which IPVS virtual servers are ours to delete. A virtual server has no name, so ownership comes
- * from its address, as a list of claims; the first that holds makes it ours. Anything no claim
- * covers (a virtual server someone added by hand, another load balancer's) is foreign and survives.
+ * from its address and port, as a list of claims; the first that holds makes it ours. Anything no
+ * claim covers (a virtual server someone added by hand, another load balancer's) is foreign and
+ * survives.
  *
- * Today one claim: an address that is (or, before this sync, was) bound on kube-ipvs0. NodePort
- * adds a second when it lands: this node's IPs (node state) on one of our node ports. It goes in
- * CLAIMS, with what it needs in VirtualServerScope.
+ * - Service IPs: an address that is (or, before this sync, was) bound on kube-ipvs0. Nobody else
+ *   puts addresses there, so any port on them is ours.
+ * - Node ports: an address that is one of this node's IPs (node state, every link but kube-ipvs0)
+ *   AND a protocol and port some NodePorts source vouches for (node-ports.ts). Node IPs are shared
+ *   with keepalived, other load balancers and operators, so the address alone proves nothing.
+ *   Today the one source is upstream kube-proxy's NodePort sets, read from the kernel before the
+ *   same plan (or `--cleanup`) destroys them; once they are gone, nothing claims a node-IP server
+ *   any more. NodePort will add its own ports from the desired state as one more NodePorts.
  *
  * `--ipvs-exclude-cidrs` overrides every claim: upstream never deletes a virtual server in those
  * ranges. Firewall-mark virtual servers are never ours (we create none).
@@ -13,6 +19,7 @@
 import type { VirtualServerKey } from '../kernel/ipvs/types.ts';
 import type { IpFamily } from '../validate/validate.ts';
 import { isExcluded } from './exclude.ts';
+import type { NodePorts } from './node-ports.ts';
 
 type AddressKey = Extract<VirtualServerKey, { kind: 'address' }>;
 
@@ -21,6 +28,13 @@ export interface VirtualServerScope {
   readonly family: IpFamily | undefined;
   /** Whether the address is, or was, bound on kube-ipvs0. */
   readonly onKubeIpvs0: (address: string) => boolean;
+  /**
+   * This node's IPs (model/node-state.ts nodeAddressesOf), of the families in scope: all of them,
+   * not only those `--nodeport-addresses` selects, since upstream may have run with other settings.
+   */
+  readonly nodeIPs: ReadonlySet<string>;
+  /** Every source of node ports; a node-IP virtual server is ours when one of them has its port. */
+  readonly nodePorts: readonly NodePorts[];
   readonly excludeCIDRs: readonly string[];
 }
 
@@ -28,6 +42,7 @@ type Claim = (key: AddressKey, scope: VirtualServerScope) => boolean;
 
 const CLAIMS: readonly Claim[] = [
   (key, scope) => scope.onKubeIpvs0(key.address),
+  (key, scope) => scope.nodeIPs.has(key.address) && scope.nodePorts.some((ports) => ports.has(key)),
 ];
 
 export function ownsVirtualServer(key: VirtualServerKey, scope: VirtualServerScope): boolean {

@@ -18,7 +18,9 @@ import { IpsetTransaction } from '../../src/kernel/ipset/transaction.ts';
 import type { SetType } from '../../src/kernel/ipset/types.ts';
 import { renderArgs } from '../../src/kernel/iptables/text.ts';
 import type { IptablesFamily } from '../../src/kernel/iptables/types.ts';
-import type { VirtualServer } from '../../src/kernel/ipvs/types.ts';
+import type { VirtualServer, VirtualServerKey } from '../../src/kernel/ipvs/types.ts';
+import { FakeLinks } from '../../src/kernel/link/fake.ts';
+import type { Protocol } from '../../src/validate/validate.ts';
 
 export interface FixtureSet {
   readonly name: string;
@@ -198,10 +200,40 @@ function upstreamIptablesMode(): string {
   ].join('');
 }
 
+// ---- node IPs and their virtual servers ------------------------------------------------------
+
+/** The node's own IPs: on eth0 in the fake kernel, on a dummy link in the sandbox. */
+export const NODE_IP = { 4: '192.168.1.20', 6: 'fd00:1::20' } as const;
+export const NODE_IP_PREFIX = { 4: 24, 6: 64 } as const;
+
+export type AddressKey = Extract<VirtualServerKey, { kind: 'address' }>;
+
+const nodeVs = (family: IptablesFamily, protocol: Protocol, port: number, address: string = NODE_IP[family]): AddressKey => (
+  { kind: 'address', family, protocol, address, port }
+);
+
+/**
+ * Virtual servers on node IPs. `upstream`: NodePort servers upstream's IPVS mode left, one per
+ * member of its NodePort sets above (TCP 30080 and, Local, 30081; UDP 30053; SCTP 30082 through
+ * the hash:ip,port set). `foreign`: what a node-IP claim must leave alone: a port in no set
+ * (keepalived's or an operator's), a TCP node port under another protocol (UDP; SCTP, whose
+ * evidence is the hash set, not the TCP bitmap), and a node port on an address that is no node IP.
+ */
+export function nodeIpVirtualServers(family: IptablesFamily): { readonly upstream: AddressKey[]; readonly foreign: AddressKey[] } {
+  return {
+    upstream: [nodeVs(family, 'TCP', 30080), nodeVs(family, 'TCP', 30081), nodeVs(family, 'UDP', 30053), nodeVs(family, 'SCTP', 30082)],
+    foreign: [
+      nodeVs(family, 'TCP', 8443), nodeVs(family, 'UDP', 30080), nodeVs(family, 'SCTP', 30080),
+      nodeVs(family, 'TCP', 30080, family === 4 ? '192.0.2.60' : '2001:db8::60'),
+    ],
+  };
+}
+
 // ---- sets ------------------------------------------------------------------------------------
 
 function upstreamSets(a: UpstreamAddresses, family: IptablesFamily): FixtureSet[] {
   const ip = (v4: string, v6: string): string => (family === 4 ? v4 : v6);
+  const node = NODE_IP[family];
   const vip = ip('10.96.100.1', 'fd00:96::100');
   const pod = ip('10.244.0.5', 'fd00:244::5');
   const lb = ip('192.0.2.100', '2001:db8::100');
@@ -218,9 +250,10 @@ function upstreamSets(a: UpstreamAddresses, family: IptablesFamily): FixtureSet[
     set('KUBE-LOAD-BALANCER-SOURCE-IP', 'hash:ip,port,ip'),
     set('KUBE-NODE-PORT-TCP', 'bitmap:port', ['30080']),
     set('KUBE-NODE-PORT-LOCAL-TCP', 'bitmap:port', ['30081']),
-    set('KUBE-NODE-PORT-UDP', 'bitmap:port'),
+    set('KUBE-NODE-PORT-UDP', 'bitmap:port', ['30053']),
     set('KUBE-NODE-PORT-LOCAL-UDP', 'bitmap:port'),
-    set('KUBE-NODE-PORT-SCTP-HASH', 'hash:ip,port'),
+    // One `nodeIP,sctp:port` member per node IP, as upstream adds them.
+    set('KUBE-NODE-PORT-SCTP-HASH', 'hash:ip,port', [`${node},sctp:30082`]),
     set('KUBE-NODE-PORT-LOCAL-SCTP-HASH', 'hash:ip,port'),
     set('KUBE-HEALTH-CHECK-NODE-PORT', 'bitmap:port', ['32000']),
     set('KUBE-IPVS-IPS', 'hash:ip', [vip, lb]),
@@ -317,16 +350,31 @@ export async function fakeIpsetSave(kernel: FakeKernel): Promise<string> {
 
 function virtualServer(address: string, scheduler = 'rr'): VirtualServer {
   const family = address.includes(':') ? 6 : 4;
-  return { key: { kind: 'address', family, protocol: 'TCP', address, port: 80 }, scheduler, flags: 0, timeout: 0, netmask: family === 4 ? 0xffffffff : 128 };
+  return serverOf({ kind: 'address', family, protocol: 'TCP', address, port: 80 }, scheduler);
+}
+
+function serverOf(key: AddressKey, scheduler = 'rr'): VirtualServer {
+  return { key, scheduler, flags: 0, timeout: 0, netmask: key.family === 4 ? 0xffffffff : 128 };
+}
+
+/** lo, and eth0 holding the node IPs. */
+function nodeLinks(): FakeLinks {
+  return new FakeLinks([
+    { name: 'lo', up: true, addresses: [{ family: 4, address: '127.0.0.1', prefixLength: 8, scope: 254 /* host */ }, { family: 6, address: '::1', prefixLength: 128 }] },
+    { name: 'eth0', up: true, addresses: ([4, 6] as const).map((family) => ({ family, address: NODE_IP[family], prefixLength: NODE_IP_PREFIX[family] })) },
+  ]);
 }
 
 /**
  * A fake kernel holding upstreamNode(), plus what upstream's IPVS mode had in IPVS: kube-ipvs0 with
- * its ClusterIPs and their virtual servers; and a foreign virtual server (192.0.2.50:80, wlc).
+ * its ClusterIPs and their virtual servers, and its NodePort virtual servers on the node IPs (on
+ * eth0); and foreign virtual servers: 192.0.2.50:80 (wlc) and nodeIpVirtualServers' foreign ones.
  */
 export async function upstreamFakeKernel(): Promise<FakeKernel> {
-  const kernel = createFakeKernel();
+  const kernel: FakeKernel = { ...createFakeKernel(), links: nodeLinks() };
   await loadIntoFake(kernel, upstreamNode());
+  const nodeIpServers = ([4, 6] as const).flatMap((family) => Object.values(nodeIpVirtualServers(family)).flat());
+  await kernel.ipvs.apply(nodeIpServers.map((key) => ({ op: 'addService', service: serverOf(key) })));
   await kernel.links.ensureDummy('kube-ipvs0');
   const bound = [{ family: 4 as const, address: '10.96.100.1', prefixLength: 32 }, { family: 6 as const, address: 'fd00:96::100', prefixLength: 128 }];
   await kernel.links.changeAddresses('kube-ipvs0', { add: bound, delete: [] });

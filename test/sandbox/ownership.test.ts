@@ -2,9 +2,11 @@
 // DROP rules, hooked from INPUT/OUTPUT; KUBE-KUBELET-CANARY; KUBE-IPTABLES-HINT; KUBE-MARK-DROP),
 // kube-router's and Calico's chains and sets, and everything upstream kube-proxy's IPVS mode (and
 // some of its iptables mode) left behind: sets with members, chains matching them, jumps. We take
-// it over, then --cleanup. Foreign objects must come through byte-identical in
-// iptables-legacy-save, ip6tables-legacy-save and ipset save; upstream's leftovers must go in one
-// pass (no EBUSY); and the sync after the takeover must be partial.
+// it over, then --cleanup. The node's IPs sit on a dummy link, with upstream's NodePort virtual
+// servers on them (their ports in upstream's NodePort sets) beside foreign ones. Foreign objects must
+// come through byte-identical in iptables-legacy-save, ip6tables-legacy-save, ipset save and
+// ipvsadm -Sn; upstream's leftovers must go in one pass (no EBUSY); and the sync after the takeover
+// must be partial.
 import './require-sandbox.ts';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,10 @@ import { pino } from 'pino';
 import { Proxier } from '../../src/engine/proxier.ts';
 import { tokenizeLine } from '../../src/kernel/iptables/text.ts';
 import { openKernel, type OpenKernel } from '../../src/kernel/open.ts';
-import { FOREIGN, foreignIptablesLines, foreignSetLines, setsTransaction, upstreamNode } from '../helpers/node-fixtures.ts';
+import type { VirtualServerKey } from '../../src/kernel/ipvs/types.ts';
+import {
+  FOREIGN, NODE_IP, NODE_IP_PREFIX, foreignIptablesLines, foreignSetLines, nodeIpVirtualServers, setsTransaction, upstreamNode,
+} from '../helpers/node-fixtures.ts';
 import { familyConfig, service, slice } from '../helpers/objects.ts';
 import { tool, toolQuiet } from './require-sandbox.ts';
 import { resetProxierState } from './reset.ts';
@@ -24,6 +29,24 @@ const SAVE = { 4: 'iptables-legacy-save', 6: 'ip6tables-legacy-save' } as const;
 const TABLES = ['mangle', 'nat', 'filter'] as const;
 const OUR_SETS = ['KUBE-6-CLUSTER-IP', 'KUBE-6-IPVS-IPS', 'KUBE-6-LOOP-BACK', 'KUBE-CLUSTER-IP', 'KUBE-IPVS-IPS', 'KUBE-LOOP-BACK'];
 const LEFTOVER_CHAINS = /KUBE-(NODE-PORT|LOAD-BALANCER|PROXY-FIREWALL|SOURCE-RANGES-FIREWALL|IPVS-OUT-FILTER|EXTERNAL-SERVICES|NODEPORTS|PROXY-CANARY|SVC-|SEP-|EXT-)/;
+/** The link holding the node's IPs (a NIC on a real node). */
+const NODE_LINK = 'node0';
+const PROTOCOL_FLAG = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' } as const;
+
+/** A virtual server as `ipvsadm -Sn` prints it (and `ipvsadm -R` reads it). */
+function ipvsadmLine(key: Extract<VirtualServerKey, { kind: 'address' }>): string {
+  const host = key.family === 6 ? `[${key.address}]` : key.address;
+  return `-A ${PROTOCOL_FLAG[key.protocol]} ${host}:${key.port} -s rr`;
+}
+
+const NODE_IP_SERVERS = ([4, 6] as const).map((family) => nodeIpVirtualServers(family));
+const UPSTREAM_NODE_PORT_LINES = NODE_IP_SERVERS.flatMap((s) => s.upstream).map(ipvsadmLine);
+const FOREIGN_NODE_IP_LINES = NODE_IP_SERVERS.flatMap((s) => s.foreign).map(ipvsadmLine);
+const FOREIGN_VS_LINES = ['-A -t 192.0.2.50:80 -s wlc', ...FOREIGN_NODE_IP_LINES].sort();
+
+function virtualServerLines(): string[] {
+  return tool('ipvsadm', '-Sn').split('\n').filter((l) => l.startsWith('-A')).sort();
+}
 
 function withInput(command: string, args: string[], input: string): void {
   execFileSync(command, args, { input, stdio: ['pipe', 'ignore', 'pipe'] });
@@ -42,11 +65,17 @@ function installUpstreamNode(): void {
   tool('ipvsadm', '-a', '-t', '10.96.100.1:80', '-r', '10.244.0.5:8080', '-m');
   tool('ipvsadm', '-A', '-t', '[fd00:96::100]:80', '-s', 'rr');
   tool('ipvsadm', '-A', '-t', '192.0.2.50:80', '-s', 'wlc');
+  tool('ip', 'link', 'add', NODE_LINK, 'type', 'dummy');
+  tool('ip', 'link', 'set', NODE_LINK, 'up');
+  tool('ip', 'addr', 'add', `${NODE_IP[4]}/${NODE_IP_PREFIX[4]}`, 'dev', NODE_LINK);
+  tool('ip', '-6', 'addr', 'add', `${NODE_IP[6]}/${NODE_IP_PREFIX[6]}`, 'dev', NODE_LINK, 'nodad');
+  withInput('ipvsadm', ['-R'], `${[...UPSTREAM_NODE_PORT_LINES, ...FOREIGN_NODE_IP_LINES].join('\n')}\n`);
 }
 
 /** Removes the fixture whatever state it is in: jumps to its chains, the chains, its sets; then our state. */
 function wipe(): void {
   resetProxierState();
+  toolQuiet('ip', 'link', 'del', NODE_LINK);
   for (const family of [4, 6] as const) {
     const cmd = family === 4 ? 'iptables-legacy' : 'ip6tables-legacy';
     for (const table of TABLES) {
@@ -63,6 +92,12 @@ function wipe(): void {
   for (const name of safe(() => tool('ipset', 'list', '-n')).split('\n')) {
     if (name.startsWith('KUBE-') || (FOREIGN.sets as readonly string[]).includes(name)) toolQuiet('ipset', 'destroy', name);
   }
+}
+
+/** The node-IP virtual servers are in the kernel, printed as ipvsadmLine says (else the comparisons prove nothing). */
+function assertNodeIpServersInstalled(): void {
+  const lines = virtualServerLines();
+  for (const line of [...UPSTREAM_NODE_PORT_LINES, ...FOREIGN_NODE_IP_LINES]) assert.ok(lines.includes(line), line);
 }
 
 function safe(read: () => string): string {
@@ -93,7 +128,7 @@ function assertOnlyForeignLeft(): void {
     const kube = tool(SAVE[family]).split('\n').filter((l) => /^:KUBE-/.test(l)).map((l) => l.slice(1).split(' ')[0] ?? '');
     assert.deepEqual(kube.filter((c) => !(FOREIGN.chains as readonly string[]).includes(c)), [], `IPv${family}`);
   }
-  assert.equal(tool('ipvsadm', '-Sn'), '-A -t 192.0.2.50:80 -s wlc\n');
+  assert.deepEqual(virtualServerLines(), FOREIGN_VS_LINES, 'upstream\'s NodePort virtual servers gone, foreign ones on the node IPs kept');
   assert.throws(() => tool('ip', 'link', 'show', 'kube-ipvs0'));
 }
 
@@ -108,6 +143,7 @@ describe('taking over an upstream kube-proxy node, then --cleanup (real kernel)'
     assert.match(original.v4.join('\n'), /^-A KUBE-FIREWALL .*"block incoming localnet connections".* -j DROP$/m, 'kubelet\'s firewall is installed');
     assert.match(original.v6.join('\n'), /^-A cali-nat-outgoing .*cali60masq-ipam-pools/m, 'Calico\'s IPv6 rules are compared');
     assert.equal(original.sets.filter((l) => l.startsWith('create ')).length, FOREIGN.sets.length, 'every foreign set is compared');
+    assertNodeIpServersInstalled();
   });
 
   after(async () => {
@@ -124,6 +160,8 @@ describe('taking over an upstream kube-proxy node, then --cleanup (real kernel)'
     });
     proxier.onServiceUpdate(undefined, service({ name: 'web', clusterIP: '10.96.0.10' }));
     proxier.onEndpointSliceUpdate(undefined, slice({ service: 'web', endpoints: ['10.244.0.11'] }));
+    // As the sync loop does before every sync: the node's IPs from the kernel's address list.
+    proxier.onNodeAddresses(await kernel.links.listLocalAddresses());
     const takeover = await proxier.sync();
     assert.equal(takeover.full, true);
     assert.deepEqual(takeover.failures, [], 'no EBUSY, nothing refused');
@@ -141,7 +179,7 @@ describe('taking over an upstream kube-proxy node, then --cleanup (real kernel)'
     assert.deepEqual(foreignSnapshot(), original, 'foreign rules and sets byte-identical');
     assert.deepEqual(ipsetNames(), [...OUR_SETS, ...FOREIGN.sets].sort());
     assert.doesNotMatch(tool(SAVE[4]) + tool(SAVE[6]), LEFTOVER_CHAINS);
-    assert.deepEqual(tool('ipvsadm', '-Sn').split('\n').filter((l) => l.startsWith('-A')).sort(), ['-A -t 10.96.0.10:80 -s rr', '-A -t 192.0.2.50:80 -s wlc']);
+    assert.deepEqual(virtualServerLines(), ['-A -t 10.96.0.10:80 -s rr', ...FOREIGN_VS_LINES].sort(), 'upstream\'s NodePort virtual servers gone, foreign ones kept');
   });
 
   it('--cleanup removes ours in both families and leaves foreign state byte-identical; a second run has nothing to do', () => {
@@ -160,6 +198,7 @@ describe('--cleanup straight on an upstream kube-proxy node (real kernel)', { ti
     wipe();
     installUpstreamNode();
     original = foreignSnapshot();
+    assertNodeIpServersInstalled();
   });
 
   after(wipe);

@@ -1,5 +1,6 @@
 // --cleanup on the fake kernel: everything ours and every upstream leftover goes in one pass, in
-// every IP family the node has, whatever the flags; foreign objects stay byte-identical.
+// every IP family the node has, whatever the flags (upstream's NodePort virtual servers on the node
+// IPs included); foreign objects, foreign virtual servers on node IPs too, stay byte-identical.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
@@ -7,9 +8,11 @@ import { cleanup } from '../../../src/engine/cleanup.ts';
 import { Proxier } from '../../../src/engine/proxier.ts';
 import { createFakeKernel, type FakeKernel } from '../../../src/kernel/fake-kernel.ts';
 import { FakeSysctl } from '../../../src/kernel/sysctl/fake.ts';
+import { describeVirtualServer } from '../../../src/kernel/ipvs/types.ts';
+import { Errno, KernelError } from '../../../src/errors.ts';
 import { InUseError } from '../../../src/ownership/errors.ts';
 import { familyConfig, service } from '../../helpers/objects.ts';
-import { FOREIGN, fakeSave, foreignState, loadIntoFake, upstreamFakeKernel, upstreamNode } from '../../helpers/node-fixtures.ts';
+import { FOREIGN, fakeSave, foreignState, loadIntoFake, nodeIpVirtualServers, upstreamFakeKernel, upstreamNode } from '../../helpers/node-fixtures.ts';
 
 const isForeignSet = (name: string): boolean => (FOREIGN.sets as readonly string[]).includes(name);
 
@@ -19,8 +22,14 @@ async function assertOnlyForeignLeft(kernel: FakeKernel): Promise<void> {
     const chains = (await fakeSave(kernel, family)).split('\n').filter((l) => l.startsWith(':KUBE-')).map((l) => l.slice(1).split(' ')[0] ?? '');
     assert.deepEqual(chains.filter((c) => !(FOREIGN.chains as readonly string[]).includes(c)), [], `IPv${family}`);
   }
-  assert.deepEqual((await kernel.ipvs.listServices()).map((s) => s.key.kind === 'address' ? s.key.address : ''), ['192.0.2.50']);
+  assert.deepEqual(await virtualServers(kernel), ['TCP 192.0.2.50:80', ...FOREIGN_NODE_IP_SERVERS].sort());
   assert.equal(await kernel.links.getLink('kube-ipvs0'), undefined);
+}
+
+const FOREIGN_NODE_IP_SERVERS = ([4, 6] as const).flatMap((family) => nodeIpVirtualServers(family).foreign).map(describeVirtualServer);
+
+async function virtualServers(kernel: FakeKernel): Promise<string[]> {
+  return (await kernel.ipvs.listServices()).map((s) => describeVirtualServer(s.key)).sort();
 }
 
 describe('cleanup (fake kernel)', () => {
@@ -29,7 +38,7 @@ describe('cleanup (fake kernel)', () => {
     const before = await foreignState(kernel);
     const report = await cleanup(kernel);
     assert.deepEqual(report.errors, []);
-    assert.equal(report.virtualServers, 2);
+    assert.equal(report.virtualServers, 2 + 8, 'kube-ipvs0\'s two, and upstream\'s NodePort servers on the node IPs: 4 per family');
     assert.equal(report.sets, 34);
     assert.equal(report.linkDeleted, true);
     assert.deepEqual(await foreignState(kernel), before);
@@ -41,13 +50,26 @@ describe('cleanup (fake kernel)', () => {
     const before = await foreignState(kernel);
     const proxier = new Proxier({ kernel, families: [familyConfig()], logger: pino({ level: 'silent' }) });
     proxier.onServiceUpdate(undefined, service({ name: 'web', clusterIP: '10.96.0.10' }));
+    proxier.onNodeAddresses(await kernel.links.listLocalAddresses());
     assert.deepEqual((await proxier.sync()).failures, []);
-    // IPv4 only was served, yet the IPv6 leftovers (ip6tables and KUBE-6- sets) go too.
+    // IPv4 only was served, yet the IPv6 leftovers (ip6tables, KUBE-6- sets, and the NodePort
+    // virtual servers those sets vouch for) go too.
     assert.deepEqual((await cleanup(kernel)).errors, []);
     assert.deepEqual(await foreignState(kernel), before);
     await assertOnlyForeignLeft(kernel);
     const again = await cleanup(kernel);
     assert.deepEqual(again, { virtualServers: 0, chains: 0, sets: 0, linkDeleted: false, errors: [] });
+  });
+
+  it('node IPs or sets unreadable: reported, no node-IP virtual server claimed, everything else removed', async () => {
+    const kernel = await upstreamFakeKernel();
+    kernel.links.listLocalAddresses = () => Promise.reject(new KernelError(Errno.EPERM, { operation: 'link.listLocalAddresses' }));
+    const report = await cleanup(kernel);
+    assert.deepEqual(report.errors.map((e) => [e.code, e.operation]), [['EPERM', 'link.listLocalAddresses']]);
+    assert.equal(report.virtualServers, 2);
+    const left = await virtualServers(kernel);
+    for (const family of [4, 6] as const) for (const key of nodeIpVirtualServers(family).upstream) assert.ok(left.includes(describeVirtualServer(key)));
+    assert.deepEqual((await kernel.ipset.listNames()).filter((n) => !isForeignSet(n)), []);
   });
 
   it('keeps, and reports, what a foreign rule still uses; removes everything else', async () => {
