@@ -5,10 +5,16 @@ import { tool, toolQuiet } from './require-sandbox.ts';
 export function resetProxierState(): void {
   toolQuiet('ipvsadm', '-C');
   toolQuiet('ip', 'link', 'del', 'kube-ipvs0');
-  for (const cmd of ['iptables-legacy', 'ip6tables-legacy']) {
-    const save = cmd === 'iptables-legacy' ? 'iptables-legacy-save' : 'ip6tables-legacy-save';
+  removeOurIptables([['iptables-legacy', 'iptables-legacy-save'], ['ip6tables-legacy', 'ip6tables-legacy-save']]);
+  for (const name of safeTool('ipset', 'list', '-n').split('\n')) {
+    if (name.startsWith('KUBE-')) toolQuiet('ipset', 'destroy', name);
+  }
+}
+
+/** Our jump rules out of the built-in chains, then our chains flushed and deleted, per backend tool. */
+export function removeOurIptables(tools: readonly (readonly [command: string, save: string])[]): void {
+  for (const [cmd, save] of tools) {
     for (const table of ['nat', 'filter']) {
-      // Built-in chains: drop our jump rules; then flush and delete our chains.
       const text = safeTool(save, '-t', table);
       for (const line of text.split('\n')) {
         if (!/^-A (PREROUTING|OUTPUT|POSTROUTING|INPUT|FORWARD) .* -j KUBE-[A-Z0-9-]+$/.test(line)) continue;
@@ -20,9 +26,6 @@ export function resetProxierState(): void {
       for (const c of chains) toolQuiet(cmd, '-t', table, '-F', c);
       for (const c of chains) toolQuiet(cmd, '-t', table, '-X', c);
     }
-  }
-  for (const name of safeTool('ipset', 'list', '-n').split('\n')) {
-    if (name.startsWith('KUBE-')) toolQuiet('ipset', 'destroy', name);
   }
 }
 
