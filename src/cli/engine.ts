@@ -48,6 +48,8 @@ function familyConfigs(s: Settings, served: readonly IpFamily[], nodeName: strin
     nodeName,
     nodeZone: undefined,
     nodeIPs: [],
+    nodePortAddresses: s.nodePortAddresses,
+    nodePortIPs: [],
     scheduler: s.scheduler,
     masqueradeAll: s.masqueradeAll,
     masqueradeBit: s.masqueradeBit,

@@ -82,7 +82,7 @@ export class ApiDaemon {
   }
 
   private nodeChanged(node: NodeInfo | undefined): void {
-    this.o.proxier.onNodeUpdate(node === undefined ? undefined : { labels: node.labels, zone: node.zone, eligible: nodeEligible(node) });
+    this.o.proxier.onNodeUpdate(node === undefined ? undefined : { labels: node.labels, zone: node.zone, eligible: nodeEligible(node), primaryIPs: node.ips });
     // A Node that existed and is gone is being deleted: /healthz fails, as upstream's. One that
     // was never seen (yet) does not make the proxy unhealthy.
     this.o.observer?.setNodeEligible(node === undefined ? !this.nodeSeen : nodeEligible(node));

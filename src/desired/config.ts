@@ -2,6 +2,8 @@
  * What the desired-state function needs to know about this node and the proxier's settings, for ONE
  * IP family. Dual-stack runs the same single-family core twice.
  */
+import ipaddr from 'ipaddr.js';
+import type { NodePortAddresses } from '../config/settings.ts';
 import type { IpFamily, IpvsScheduler } from '../validate/validate.ts';
 
 export interface FamilyConfig {
@@ -11,6 +13,10 @@ export interface FamilyConfig {
   readonly nodeZone: string | undefined;
   /** This node's IPs of this family (NodeState: kernel addresses, no kube-ipvs0, loopback or link-local). */
   readonly nodeIPs: readonly string[];
+  /** `--nodeport-addresses`: which node IPs serve NodePorts. */
+  readonly nodePortAddresses: NodePortAddresses;
+  /** The node IPs that serve NodePorts, of this family (nodePortIPs below). */
+  readonly nodePortIPs: readonly string[];
   readonly scheduler: IpvsScheduler;
   /** `--masquerade-all`: SNAT every packet to a service address. */
   readonly masqueradeAll: boolean;
@@ -27,10 +33,36 @@ export function masqueradeMark(config: Pick<FamilyConfig, 'masqueradeBit'>): str
   return `0x${(2 ** config.masqueradeBit).toString(16)}`;
 }
 
+interface NodeFacts {
+  readonly zone: string | undefined;
+  readonly addresses: Readonly<Record<IpFamily, readonly string[]>>;
+  readonly primaryIPs: readonly string[];
+}
+
 /** The family's settings with what the node state decides; the same object when nothing differs. */
-export function withNodeState(config: FamilyConfig, node: { readonly zone: string | undefined; readonly addresses: Readonly<Record<4 | 6, readonly string[]>> }): FamilyConfig {
+export function withNodeState(config: FamilyConfig, node: NodeFacts): FamilyConfig {
   const nodeIPs = node.addresses[config.family];
-  const sameIPs = nodeIPs.length === config.nodeIPs.length && nodeIPs.every((ip, i) => ip === config.nodeIPs[i]);
-  if (config.nodeZone === node.zone && sameIPs) return config;
-  return { ...config, nodeZone: node.zone, nodeIPs };
+  const portIPs = nodePortIPs(config.family, config.nodePortAddresses, nodeIPs, node.primaryIPs);
+  if (config.nodeZone === node.zone && sameList(nodeIPs, config.nodeIPs) && sameList(portIPs, config.nodePortIPs)) return config;
+  return { ...config, nodeZone: node.zone, nodeIPs, nodePortIPs: portIPs };
+}
+
+/**
+ * Upstream's NodePortAddresses (pkg/proxy/util/nodeport_addresses.go): `all` is every node IP;
+ * `primary` the Node object's primary IP of this family; CIDRs the node IPs inside those of this
+ * family, and every node IP when none of the CIDRs is of this family.
+ */
+export function nodePortIPs(family: IpFamily, setting: NodePortAddresses, nodeIPs: readonly string[], primaryIPs: readonly string[]): readonly string[] {
+  if (setting.kind === 'all') return nodeIPs;
+  if (setting.kind === 'primary') return primaryIPs.filter((ip) => (ip.includes(':') ? 6 : 4) === family);
+  const ranges = setting.cidrs.filter((c) => (c.includes(':') ? 6 : 4) === family).map((c) => ipaddr.parseCIDR(c));
+  if (ranges.length === 0) return nodeIPs;
+  return nodeIPs.filter((ip) => {
+    const parsed = ipaddr.parse(ip);
+    return ranges.some(([network, prefix]) => network.kind() === parsed.kind() && parsed.match(network, prefix));
+  });
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -16,6 +16,8 @@ export interface NodeObjectFacts {
   readonly zone: string | undefined;
   /** Upstream's NodeEligible: not being deleted, not tainted for deletion by the autoscaler. */
   readonly eligible: boolean;
+  /** The Node's primary IPs (status.addresses, upstream's GetNodeHostIPs), at most one per family. */
+  readonly primaryIPs: readonly string[];
 }
 
 export interface NodeState extends NodeObjectFacts {
@@ -34,7 +36,7 @@ export interface KernelAddress {
 export const NO_ADDRESSES: NodeAddresses = { 4: [], 6: [] };
 
 export function initialNodeState(name: string): NodeState {
-  return { name, labels: {}, zone: undefined, eligible: true, addresses: NO_ADDRESSES };
+  return { name, labels: {}, zone: undefined, eligible: true, primaryIPs: [], addresses: NO_ADDRESSES };
 }
 
 /**
@@ -65,7 +67,7 @@ export function sameAddresses(a: NodeAddresses, b: NodeAddresses): boolean {
 }
 
 export function sameNodeState(a: NodeState, b: NodeState): boolean {
-  return a.name === b.name && a.zone === b.zone && a.eligible === b.eligible
+  return a.name === b.name && a.zone === b.zone && a.eligible === b.eligible && sameList(a.primaryIPs, b.primaryIPs)
     && sameAddresses(a.addresses, b.addresses) && sameLabels(a.labels, b.labels);
 }
 

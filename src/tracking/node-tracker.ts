@@ -26,8 +26,8 @@ export class NodeTracker {
   /** The Node object changed; undefined: it is gone (its facts return to a node without an object). */
   setObject(facts: NodeObjectFacts | undefined): void {
     const base = initialNodeState(this.#current.name);
-    const { labels, zone, eligible } = facts ?? base;
-    this.#current = { ...this.#current, labels, zone, eligible };
+    const { labels, zone, eligible, primaryIPs } = facts ?? base;
+    this.#current = { ...this.#current, labels, zone, eligible, primaryIPs };
   }
 
   setAddresses(addresses: NodeAddresses): void {

@@ -69,7 +69,7 @@ export function slice(s: SliceSpec): EndpointSliceInfo {
 
 export function familyConfig(overrides: Partial<FamilyConfig> = {}): FamilyConfig {
   return {
-    family: 4, nodeName: 'node-a', nodeZone: undefined, nodeIPs: [], scheduler: 'rr', masqueradeAll: false, masqueradeBit: 14,
+    family: 4, nodeName: 'node-a', nodeZone: undefined, nodeIPs: [], nodePortAddresses: { kind: 'all' }, nodePortIPs: [], scheduler: 'rr', masqueradeAll: false, masqueradeBit: 14,
     clusterCIDR: '10.244.0.0/16', excludeCIDRs: [], ...overrides,
   };
 }

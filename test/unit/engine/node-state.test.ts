@@ -3,7 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { FamilyConfig } from '../../../src/desired/config.ts';
+import type { NodePortAddresses } from '../../../src/config/settings.ts';
+import { nodePortIPs, type FamilyConfig } from '../../../src/desired/config.ts';
 import { Proxier } from '../../../src/engine/proxier.ts';
 import type { FamilyProxy, ModePlan, ProxyMode } from '../../../src/engine/proxy-mode.ts';
 import { createFakeKernel } from '../../../src/kernel/fake-kernel.ts';
@@ -28,7 +29,7 @@ describe('NodeTracker', () => {
   it('commits what changed, and a change set back before the commit is no change', () => {
     const t = new NodeTracker('n1');
     assert.equal(t.commit(), undefined);
-    t.setObject({ labels: { a: 'b' }, zone: 'z1', eligible: true });
+    t.setObject({ labels: { a: 'b' }, zone: 'z1', eligible: true, primaryIPs: [] });
     t.setObject(undefined);
     assert.equal(t.pending, false);
     t.setAddresses({ 4: ['10.0.0.5'], 6: [] });
@@ -47,7 +48,10 @@ function spyMode(log: string[]): ProxyMode<ModePlan, undefined> {
       get family() { return config.family; },
       get config() { return config; },
       reconfigure: (next) => { config = next; },
-      contribute: (name: ServiceName) => { log.push(`${name} zone=${config.nodeZone ?? '-'} ips=${config.nodeIPs.join(',')}`); },
+      contribute: (name: ServiceName) => {
+        const ports = config.nodePortAddresses.kind === 'all' ? '' : ` nodePortIPs=${config.nodePortIPs.join(',')}`;
+        log.push(`${name} zone=${config.nodeZone ?? '-'} ips=${config.nodeIPs.join(',')}${ports}`);
+      },
       plan: (full) => Promise.resolve({ family: config.family, full }),
       applied: () => undefined,
     };
@@ -74,7 +78,7 @@ describe('Proxier and node state', () => {
     assert.deepEqual(log.splice(0), ['default/a zone=- ips=192.168.1.20', 'default/b zone=- ips=192.168.1.20']);
     proxier.onNodeAddresses([addr('eth0', '192.168.1.20'), addr('kube-ipvs0', '10.96.0.9')]);
     assert.equal(proxier.pendingChanges, 0, 'a service IP is not a node IP');
-    proxier.onNodeUpdate({ labels: {}, zone: 'z1', eligible: true });
+    proxier.onNodeUpdate({ labels: {}, zone: 'z1', eligible: true, primaryIPs: [] });
     await proxier.sync();
     assert.deepEqual(log.splice(0), ['default/a zone=z1 ips=192.168.1.20', 'default/b zone=z1 ips=192.168.1.20']);
   });
@@ -83,9 +87,38 @@ describe('Proxier and node state', () => {
     const { log, proxier } = setup();
     await proxier.sync();
     log.length = 0;
-    proxier.onNodeUpdate({ labels: { x: 'y' }, zone: undefined, eligible: false });
+    proxier.onNodeUpdate({ labels: { x: 'y' }, zone: undefined, eligible: false, primaryIPs: [] });
     await proxier.sync();
     assert.deepEqual(log, []);
     assert.equal(proxier.nodeState.eligible, false);
   });
 });
+
+describe('--nodeport-addresses picks the node IPs that serve NodePorts', () => {
+  const v4 = ['10.0.0.5', '192.168.1.20'];
+  const v6 = ['2001:db8::20', 'fd00:1::20'];
+  const cases: { name: string; setting: NodePortAddresses; family: 4 | 6; expect: string[] }[] = [
+    { name: 'all', setting: { kind: 'all' }, family: 4, expect: v4 },
+    { name: 'primary: the Node object\'s IP of the family', setting: { kind: 'primary' }, family: 6, expect: ['fd00:1::20'] },
+    { name: 'CIDRs of the family', setting: { kind: 'cidrs', cidrs: ['192.168.0.0/16', '2001:db8::/64'] }, family: 4, expect: ['192.168.1.20'] },
+    { name: 'CIDRs of the family (IPv6)', setting: { kind: 'cidrs', cidrs: ['192.168.0.0/16', '2001:db8::/64'] }, family: 6, expect: ['2001:db8::20'] },
+    { name: 'no CIDR of the family: every node IP (upstream)', setting: { kind: 'cidrs', cidrs: ['192.168.0.0/16'] }, family: 6, expect: v6 },
+    { name: 'a CIDR matching nothing', setting: { kind: 'cidrs', cidrs: ['172.16.0.0/12'] }, family: 4, expect: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.deepEqual(nodePortIPs(c.family, c.setting, c.family === 4 ? v4 : v6, ['192.168.1.20', 'fd00:1::20']), c.expect));
+  }
+
+  it('follows node state: a new node IP inside the CIDR is a new NodePort IP', async () => {
+    const log: string[] = [];
+    const proxier = new Proxier({
+      kernel: createFakeKernel(), families: [familyConfig({ nodePortAddresses: { kind: 'cidrs', cidrs: ['192.168.0.0/16'] } })],
+      logger: pino({ level: 'silent' }), mode: spyMode(log),
+    });
+    proxier.onServiceUpdate(undefined, service({ name: 'a', clusterIP: '10.96.0.1' }));
+    proxier.onNodeAddresses([addr('eth0', '192.168.1.20'), addr('eth1', '10.0.0.5')]);
+    await proxier.sync();
+    assert.deepEqual(log.splice(0), ['default/a zone=- ips=10.0.0.5,192.168.1.20 nodePortIPs=192.168.1.20']);
+  });
+});
+
