@@ -11,22 +11,26 @@ import type { IpFamily } from '../validate/validate.ts';
 
 const IPV6_STACK_SYSCTL = 'net/ipv6/conf/all/disable_ipv6';
 
-/** The node has an IPv6 stack: the sysctl exists (ENOENT: the kernel was built or booted without IPv6). */
-export async function ipv6StackPresent(kernel: Kernel): Promise<boolean> {
+/** The node's IPv6 stack: absent when the sysctl is (ENOENT: built or booted without IPv6). */
+async function ipv6Stack(kernel: Kernel): Promise<'absent' | 'disabled' | 'enabled'> {
   try {
-    await kernel.sysctl.get(IPV6_STACK_SYSCTL);
-    return true;
+    return (await kernel.sysctl.get(IPV6_STACK_SYSCTL)).trim() === '1' ? 'disabled' : 'enabled';
   } catch (error) {
-    if (hasErrno(error, Errno.ENOENT)) return false;
+    if (hasErrno(error, Errno.ENOENT)) return 'absent';
     throw error;
   }
+}
+
+export async function ipv6StackPresent(kernel: Kernel): Promise<boolean> {
+  return (await ipv6Stack(kernel)) !== 'absent';
 }
 
 /** Why a family cannot be served here; undefined: it can. */
 async function unsupported(kernel: Kernel, family: IpFamily): Promise<string | undefined> {
   if (family === 6) {
-    if (!(await ipv6StackPresent(kernel))) return 'the kernel has no IPv6 stack';
-    if ((await kernel.sysctl.get(IPV6_STACK_SYSCTL)).trim() === '1') return 'IPv6 is disabled (net.ipv6.conf.all.disable_ipv6=1)';
+    const stack = await ipv6Stack(kernel);
+    if (stack === 'absent') return 'the kernel has no IPv6 stack';
+    if (stack === 'disabled') return 'IPv6 is disabled (net.ipv6.conf.all.disable_ipv6=1)';
   }
   try {
     await kernel.iptables.save(family, 'nat');
