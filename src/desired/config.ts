@@ -2,8 +2,8 @@
  * What the desired-state function needs to know about this node and the proxier's settings, for ONE
  * IP family. Dual-stack runs the same single-family core twice.
  */
-import ipaddr from 'ipaddr.js';
 import type { NodePortAddresses } from '../config/settings.ts';
+import { inAnyCidr } from '../validate/cidr.ts';
 import type { IpFamily, IpvsScheduler } from '../validate/validate.ts';
 
 export interface FamilyConfig {
@@ -55,12 +55,9 @@ export function withNodeState(config: FamilyConfig, node: NodeFacts): FamilyConf
 export function nodePortIPs(family: IpFamily, setting: NodePortAddresses, nodeIPs: readonly string[], primaryIPs: readonly string[]): readonly string[] {
   if (setting.kind === 'all') return nodeIPs;
   if (setting.kind === 'primary') return primaryIPs.filter((ip) => (ip.includes(':') ? 6 : 4) === family);
-  const ranges = setting.cidrs.filter((c) => (c.includes(':') ? 6 : 4) === family).map((c) => ipaddr.parseCIDR(c));
+  const ranges = setting.cidrs.filter((c) => (c.includes(':') ? 6 : 4) === family);
   if (ranges.length === 0) return nodeIPs;
-  return nodeIPs.filter((ip) => {
-    const parsed = ipaddr.parse(ip);
-    return ranges.some(([network, prefix]) => network.kind() === parsed.kind() && parsed.match(network, prefix));
-  });
+  return nodeIPs.filter((ip) => inAnyCidr(ip, ranges));
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -34,8 +34,6 @@ export interface CleanupReport {
   readonly errors: readonly ProxierError[];
 }
 
-/** Present only on a node with an IPv6 stack (/proc/sys/net/ipv6); without one, no ip6tables rule can exist. */
-
 export async function cleanup(kernel: Kernel): Promise<CleanupReport> {
   const run = new CleanupRun(kernel);
   const steps: Record<RemovalStep, () => Promise<void>> = {
