@@ -34,6 +34,7 @@ export class SyncLoop {
   private readonly runner: BoundedFrequencyRunner;
   private readonly clock: Clock;
   private pollTimer: TimerHandle | undefined;
+  private addressesRead = false;
   /** Services already warned about, so a busy service does not flood the log. */
   private readonly warnedPartial = new Set<string>();
 
@@ -45,8 +46,10 @@ export class SyncLoop {
       maxIntervalMs: options.syncPeriodMs,
       clock: this.clock,
       sync: async ({ full }) => {
-        // Every sync sees the node's current IPs, read before the pure desired-state step.
-        await this.readNodeAddresses();
+        // The first sync needs the node's IPs; later changes arrive through the poll. Not on every
+        // sync: the dump lists kube-ipvs0's addresses too (one per service), too much for the
+        // endpoint-change path.
+        if (!this.addressesRead) await this.readNodeAddresses();
         const report = await options.proxier.sync({ full });
         logSync(options.logger, report, (plan) => options.proxier.render(plan));
         options.observer?.syncCompleted(report);
@@ -82,8 +85,9 @@ export class SyncLoop {
     if (this.o.proxier.pendingChanges > 0) this.runner.trigger();
   }
 
-  readNodeAddresses(): Promise<void> {
-    return readNodeAddresses(this.o);
+  async readNodeAddresses(): Promise<void> {
+    await readNodeAddresses(this.o);
+    this.addressesRead = true;
   }
 
   start(): void {
