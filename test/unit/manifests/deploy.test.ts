@@ -96,11 +96,8 @@ describe('manifests/deploy: RBAC', () => {
     return (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)));
   });
 
-  it('grants exactly get/list/watch on services, nodes, endpointslices and create/patch on events', () => {
-    const expected = [
-      ...['/services', '/nodes', 'discovery.k8s.io/endpointslices'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `${r}:${v}`)),
-      ...['/events', 'events.k8s.io/events'].flatMap((r) => ['create', 'patch'].map((v) => `${r}:${v}`)),
-    ];
+  it('grants exactly get/list/watch on services, nodes and endpointslices (no code writes to the API)', () => {
+    const expected = ['/services', '/nodes', 'discovery.k8s.io/endpointslices'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `${r}:${v}`));
     assert.deepEqual([...granted].sort(), expected.sort());
   });
 
@@ -168,6 +165,27 @@ describe('manifests/deploy: the DaemonSet', () => {
       assert.equal(sc?.readOnlyRootFilesystem, true, c.name);
       assert.equal(sc?.runAsUser, 0, c.name);
     }
+  });
+});
+
+describe('manifests/deploy: the DaemonSet\'s limits', () => {
+  it('runs under the runtime\'s default seccomp profile', () => {
+    assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+  });
+
+  it('requests CPU and memory for every container, and limits none (an OOM kill or throttled sync stops the node\'s services)', () => {
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      assert.ok(c.resources?.requests?.['cpu'], `${c.name} requests cpu`);
+      assert.ok(c.resources?.requests?.['memory'], `${c.name} requests memory`);
+      assert.equal(c.resources?.limits, undefined, `${c.name} has no limits`);
+    }
+  });
+
+  it('requests at least the benchmark\'s peak RSS at 10,000 services (228 MiB) for the daemon', () => {
+    const memory = main.resources?.requests?.['memory'] ?? '';
+    const m = /^(\d+)Mi$/.exec(memory);
+    assert.ok(m, memory);
+    assert.ok(Number(m[1]) >= 228, memory);
   });
 });
 

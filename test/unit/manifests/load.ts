@@ -42,6 +42,7 @@ export interface Container {
   readonly readinessProbe?: Probe;
   readonly securityContext?: SecurityContext;
   readonly volumeMounts?: VolumeMount[];
+  readonly resources?: { readonly requests?: Record<string, string>; readonly limits?: Record<string, string> };
 }
 export interface Volume {
   readonly name: string;
@@ -58,6 +59,7 @@ export interface DaemonSet extends KubeObject {
         readonly hostNetwork?: boolean;
         readonly priorityClassName?: string;
         readonly serviceAccountName?: string;
+        readonly securityContext?: { readonly seccompProfile?: { readonly type: string } };
         readonly tolerations?: Record<string, string>[];
         readonly initContainers?: Container[];
         readonly containers: Container[];
