@@ -78,7 +78,8 @@ export function buildCommand(writeErr: (text: string) => void = (text) => proces
     .option('--cleanup', 'remove every kernel object ipvs-proxier owns (and nothing else), then exit', false)
     .addOption(new Option('--ipvs-backend <backend>', 'how IPVS is programmed').choices(['netlink', 'ipvsadm']).default('netlink'))
     .addOption(new Option('--iptables-backend <backend>', 'iptables binaries to use (default: $IPVS_PROXIER_IPTABLES_BACKEND, else detected from the node\'s rules)').choices(['legacy', 'nft']))
-    .addOption(new Option('--ip-families <list>', 'IP families to serve: 4, 6 or 4,6 (default: those of --cluster-cidr, else 4)').argParser(familiesParser));
+    .addOption(new Option('--ip-families <list>', 'IP families to serve: 4, 6 or 4,6 (default: those of --cluster-cidr, else 4)').argParser(familiesParser))
+    .option('--service-node-port-range <from-to>', "the API server's node-port range; node ports outside it are ignored (default 30000-32767)");
   for (const [flags, help, path] of CONFIG_FLAGS) command.addOption(new Option(flags, help).argParser(flagParser(path)));
   return command.exitOverride().configureOutput({ writeErr });
 }
@@ -102,6 +103,7 @@ export function resolveCommand(command: Command, file: ReturnType<typeof decodeC
     ipvsBackend: o['ipvsBackend'] as 'netlink' | 'ipvsadm',
     iptablesBackend: o['iptablesBackend'] as 'legacy' | 'nft' | undefined,
     families: o['ipFamilies'] as IpFamily[] | undefined,
+    serviceNodePortRange: o['serviceNodePortRange'] as string | undefined,
   };
   return resolveSettings({ file, flags, extras });
 }

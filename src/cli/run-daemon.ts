@@ -51,7 +51,7 @@ export async function runDaemon(settings: Settings, logger: Logger, deps: RunDep
 
 async function watchUntilSignal(settings: Settings, loop: SyncLoopOptions, nodeName: string, observability: Observability): Promise<number> {
   const { logger } = loop;
-  const daemon = sourceDaemon(settings, loop, nodeName);
+  const daemon = await sourceDaemon(settings, loop, nodeName);
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

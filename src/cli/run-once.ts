@@ -8,7 +8,7 @@ import { readNodeAddresses, type SyncLoopOptions } from '../daemon/sync-loop.ts'
 
 export async function runOnce(settings: Settings, loop: SyncLoopOptions, nodeName: string): Promise<number> {
   const { proxier, logger } = loop;
-  if (!(await sourceDaemon(settings, loop, nodeName).loadOnce())) return 1;
+  if (!(await (await sourceDaemon(settings, loop, nodeName)).loadOnce())) return 1;
   await readNodeAddresses(loop);
   const report = await proxier.sync({ full: true });
   if (settings.dryRun) for (const plan of report.plans) process.stdout.write(proxier.render(plan));

@@ -26,6 +26,8 @@ export interface ExtraOptions {
   readonly ipvsBackend: 'netlink' | 'ipvsadm';
   readonly iptablesBackend: 'legacy' | 'nft' | undefined;
   readonly families: readonly IpFamily[] | undefined;
+  /** `--service-node-port-range` as given (the API server's flag: no config file field). */
+  readonly serviceNodePortRange: string | undefined;
 }
 
 export interface ResolveInput {
@@ -74,6 +76,7 @@ export function resolveSettings(input: ResolveInput): Resolved {
     strictARP: (pick('ipvs.strictARP')?.value as boolean | undefined) ?? false,
     ipvsTimeouts: { tcp: v.ipvsTimeout(pick('ipvs.tcpTimeout')), tcpFin: v.ipvsTimeout(pick('ipvs.tcpFinTimeout')), udp: v.ipvsTimeout(pick('ipvs.udpTimeout')) },
     nodePortAddresses: v.nodePortAddresses(pick('nodePortAddresses')),
+    serviceNodePortRange: v.serviceNodePortRange(input.extras.serviceNodePortRange),
     syncPeriodMs,
     minSyncPeriodMs,
     configSyncPeriodMs: v.positiveDuration(pick('configSyncPeriod'), DEFAULTS.configSyncPeriodMs),

@@ -41,6 +41,11 @@ export interface Settings {
   readonly strictARP: boolean;
   readonly ipvsTimeouts: IpvsTimeoutSettings;
   readonly nodePortAddresses: NodePortAddresses;
+  /**
+   * `--service-node-port-range`, inclusive: a Service's nodePort or healthCheckNodePort outside it
+   * is ignored (with a warning), so a nodePort of 22 can never take over the node's SSH.
+   */
+  readonly serviceNodePortRange: { readonly from: number; readonly to: number };
   readonly syncPeriodMs: number;
   readonly minSyncPeriodMs: number;
   readonly configSyncPeriodMs: number;

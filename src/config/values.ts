@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../cli/duration.ts';
 import { ValidationError } from '../errors.ts';
+import { DEFAULT_MODEL_LIMITS } from '../model/parse-result.ts';
 import { formatBindAddress, parseBindAddress } from '../observability/bind-address.ts';
 import { parseAddress, parseCidr, parseScheduler, type IpvsScheduler } from '../validate/validate.ts';
 import { ConfigError } from './errors.ts';
@@ -130,6 +131,22 @@ export function nodePortAddresses(entry: Entry | undefined): NodePortAddresses {
   }
   if (list.includes('localhost')) fail(entry, 'NodePorts on loopback addresses are not supported in ipvs mode');
   return { kind: 'cidrs', cidrs: cidrList(entry) };
+}
+
+const SERVICE_NODE_PORT_RANGE_FLAG = '--service-node-port-range';
+
+/**
+ * The API server's `--service-node-port-range`, in its `FROM-TO` form (inclusive). Unset: the API
+ * server's default, 30000-32767. It must match the cluster's, or valid node ports are ignored.
+ */
+export function serviceNodePortRange(text: string | undefined): { from: number; to: number } {
+  if (text === undefined) return DEFAULT_MODEL_LIMITS.nodePortRange;
+  const entry: Entry = { value: text, name: SERVICE_NODE_PORT_RANGE_FLAG, file: undefined };
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(text.trim());
+  if (match === null) return fail(entry, 'must be FROM-TO, like 30000-32767');
+  const [from, to] = [Number(match[1]), Number(match[2])];
+  if (from < 1 || to > 65535 || from > to) return fail(entry, 'must be FROM-TO with 1 <= FROM <= TO <= 65535');
+  return { from, to };
 }
 
 /** ipvs.syncPeriod > 0 (0 in the file means the 30s default), 0 <= minSyncPeriod <= syncPeriod. */

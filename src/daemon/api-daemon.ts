@@ -41,6 +41,7 @@ export class ApiDaemon {
       kubeConfig: options.kubeConfig,
       nodeName: options.nodeName,
       logger: options.logger.child({ component: 'api-source' }),
+      limits: options.limits,
       clock: this.clock,
       random: options.random,
       handlers: {

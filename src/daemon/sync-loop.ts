@@ -8,6 +8,7 @@ import type { EndpointSliceInfo, Service } from '../model/types.ts';
 import type { ProxierObserver } from '../observability/observer.ts';
 import { realClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { KernelAddress } from '../model/node-state.ts';
+import type { ModelLimits } from '../model/parse-result.ts';
 import { BoundedFrequencyRunner } from '../runner/bounded-frequency.ts';
 import { logSync } from './sync-logging.ts';
 
@@ -27,6 +28,11 @@ export interface SyncLoopOptions {
   readonly nodeAddresses?: (() => Promise<readonly KernelAddress[]>) | undefined;
   /** How often the address list is re-read between syncs, so an address change triggers one (default 5 s). */
   readonly nodeAddressPollMs?: number;
+  /**
+   * What the source's parsers enforce from configuration (--service-node-port-range). Not the
+   * loop's own: every source is built on these options, so this is where all of them get it.
+   */
+  readonly limits?: ModelLimits | undefined;
 }
 
 export class SyncLoop {

@@ -13,6 +13,12 @@ import { compareRealServers } from './ids.ts';
 export interface DesiredVirtualServer {
   readonly service: VirtualServer;
   readonly destinations: readonly RealServer[];
+  /**
+   * Members that exist because this virtual server is served: its KUBE-CLUSTER-IP entry and its
+   * local endpoints' KUBE-LOOP-BACK entries. When two services claim one virtual server only the
+   * winner's are desired (desired/index.ts): the loser's endpoints are no destination of it.
+   */
+  readonly setMembers: readonly SetMember[];
 }
 
 export interface SetMember {
@@ -25,6 +31,7 @@ export interface ServiceContribution {
   /** Addresses to bind on kube-ipvs0. */
   readonly addresses: readonly string[];
   readonly virtualServers: readonly DesiredVirtualServer[];
+  /** Members of the service as a whole (its KUBE-IPVS-IPS addresses); per-port ones are on its virtual servers. */
   readonly setMembers: readonly SetMember[];
 }
 
@@ -42,11 +49,11 @@ export function contributeService(service: Service, endpoints: ServiceEndpoints,
   for (const port of service.ports) {
     const portEndpoints = uniqueEndpoints((endpoints.get(`${port.name}/${port.protocol}`) ?? []).filter((e) => e.family === config.family));
     const destinations = toRealServers(selectEndpoints(portEndpoints, service.internalTrafficPolicy, config), config);
+    const loopBack = loopBackMembers(portEndpoints, port, config);
     for (const address of addresses) {
-      virtualServers.push({ service: virtualServer(service, port, address, config), destinations });
-      setMembers.push({ set: familySetName(SetName.CLUSTER_IP, config.family), member: ipPortMember(address, port) });
+      const clusterIP = { set: familySetName(SetName.CLUSTER_IP, config.family), member: ipPortMember(address, port) };
+      virtualServers.push({ service: virtualServer(service, port, address, config), destinations, setMembers: [clusterIP, ...loopBack] });
     }
-    setMembers.push(...loopBackMembers(portEndpoints, port, config));
   }
   return { addresses, virtualServers, setMembers };
 }

@@ -1,13 +1,17 @@
 /**
  * The desired state as the union of every service's contribution, kept incrementally: replacing one
  * service's contribution updates reference counts and records exactly which kernel objects'
- * desired form changed. No I/O; the engine feeds it, the diff reads it.
+ * desired form changed. No I/O and no logging; the engine feeds it, the diff reads it, and the
+ * engine reports the conflicts it takes from it.
  *
- * Two services may claim the same object (an externalIP shared by two services on one port is a
- * user error the API does not prevent). The lexically smallest service name wins, deterministically,
- * and the other's claim takes over if the winner goes away.
+ * Two services may claim the same virtual server (conflicts.ts decides who wins: the older one,
+ * then namespace/name). Only the winner's claim is desired, with the set members that come with it;
+ * the loser's other virtual servers are served as usual, and its claim takes over in the same
+ * update that removes the winner. Addresses are reference counted across all claims: the shared
+ * address stays bound until neither service wants it.
  */
 import type { ServiceName } from '../model/types.ts';
+import { conflict, ConflictTracker, outranks, type Claimant, type Conflict, type ConflictChanges } from './conflicts.ts';
 import type { DesiredVirtualServer, ServiceContribution, SetMember } from './contribution.ts';
 import { EMPTY_CONTRIBUTION } from './contribution.ts';
 import { virtualServerId, type VirtualServerId } from './ids.ts';
@@ -20,24 +24,46 @@ export interface DesiredChanges {
   readonly sets: ReadonlySet<string>;
 }
 
+interface Entry {
+  readonly contribution: ServiceContribution;
+  readonly createdAt: number | undefined;
+}
+
+/** Set members one update adds and removes; applied adds first, so a member that stays is never reported. */
+interface MemberDelta {
+  readonly added: SetMember[];
+  readonly removed: SetMember[];
+}
+
+type Claims = Map<ServiceName, DesiredVirtualServer>;
+
 export class DesiredStateIndex {
-  private readonly contributions = new Map<ServiceName, ServiceContribution>();
+  private readonly services = new Map<ServiceName, Entry>();
   private readonly addressRefs = new Map<string, number>();
-  private readonly vsClaims = new Map<VirtualServerId, Map<ServiceName, DesiredVirtualServer>>();
+  private readonly vsClaims = new Map<VirtualServerId, Claims>();
+  private readonly winners = new Map<VirtualServerId, ServiceName>();
   private readonly members = new Map<string, Map<string, number>>();
+  private readonly conflicts = new ConflictTracker();
   private changedAddresses = new Set<string>();
   private changedVirtualServers = new Set<VirtualServerId>();
   private changedSets = new Set<string>();
 
-  /** Replaces a service's contribution; pass undefined when the service is gone. */
-  setService(name: ServiceName, contribution: ServiceContribution | undefined): void {
-    const previous = this.contributions.get(name) ?? EMPTY_CONTRIBUTION;
+  /**
+   * Replaces a service's contribution; pass undefined when the service is gone. `createdAt`
+   * (metadata.creationTimestamp, ms) ranks its claims against other services'.
+   */
+  setService(name: ServiceName, contribution: ServiceContribution | undefined, createdAt?: number): void {
+    const previous = this.services.get(name)?.contribution ?? EMPTY_CONTRIBUTION;
     const next = contribution ?? EMPTY_CONTRIBUTION;
-    if (contribution === undefined) this.contributions.delete(name);
-    else this.contributions.set(name, contribution);
+    const ids = new Set([...previous.virtualServers, ...next.virtualServers].map((vs) => virtualServerId(vs.service.key)));
+    const before = new Map([...ids].map((id) => [id, this.virtualServer(id)]));
+    if (contribution === undefined) this.services.delete(name);
+    else this.services.set(name, { contribution, createdAt });
     this.updateAddresses(previous.addresses, next.addresses);
-    this.updateVirtualServers(name, previous.virtualServers, next.virtualServers);
-    this.updateMembers(previous.setMembers, next.setMembers);
+    this.updateClaims(name, previous.virtualServers, next.virtualServers);
+    const delta: MemberDelta = { added: [...next.setMembers], removed: [...previous.setMembers] };
+    for (const id of ids) this.settle(id, before.get(id), delta);
+    this.updateMembers(delta);
   }
 
   takeChanges(): DesiredChanges {
@@ -48,6 +74,11 @@ export class DesiredStateIndex {
     return changes;
   }
 
+  /** Conflicts that began or ended since the last call: each is reported once. */
+  takeConflictChanges(): ConflictChanges {
+    return this.conflicts.take((id) => this.conflictsOf(id));
+  }
+
   hasAddress(address: string): boolean {
     return this.addressRefs.has(address);
   }
@@ -56,12 +87,10 @@ export class DesiredStateIndex {
     return this.addressRefs.keys();
   }
 
+  /** The winning claim. */
   virtualServer(id: VirtualServerId): DesiredVirtualServer | undefined {
-    const claims = this.vsClaims.get(id);
-    if (claims === undefined) return undefined;
-    let winner: ServiceName | undefined;
-    for (const name of claims.keys()) if (winner === undefined || name < winner) winner = name;
-    return winner === undefined ? undefined : claims.get(winner);
+    const winner = this.winners.get(id);
+    return winner === undefined ? undefined : this.vsClaims.get(id)?.get(winner);
   }
 
   virtualServerIds(): IterableIterator<VirtualServerId> {
@@ -73,7 +102,7 @@ export class DesiredStateIndex {
   }
 
   get serviceCount(): number {
-    return this.contributions.size;
+    return this.services.size;
   }
 
   private updateAddresses(previous: readonly string[], next: readonly string[]): void {
@@ -81,32 +110,69 @@ export class DesiredStateIndex {
     for (const a of previous) if (decrement(this.addressRefs, a)) this.changedAddresses.add(a);
   }
 
-  private updateVirtualServers(owner: ServiceName, previous: readonly DesiredVirtualServer[], next: readonly DesiredVirtualServer[]): void {
+  private updateClaims(owner: ServiceName, previous: readonly DesiredVirtualServer[], next: readonly DesiredVirtualServer[]): void {
     const nextIds = new Set<VirtualServerId>();
     for (const vs of next) {
       const id = virtualServerId(vs.service.key);
       nextIds.add(id);
       const claims = this.vsClaims.get(id) ?? new Map<ServiceName, DesiredVirtualServer>();
       this.vsClaims.set(id, claims);
-      if (claims.get(owner) !== vs) this.changedVirtualServers.add(id);
       claims.set(owner, vs);
     }
     for (const vs of previous) {
       const id = virtualServerId(vs.service.key);
       if (nextIds.has(id)) continue;
       const claims = this.vsClaims.get(id);
-      if (claims?.delete(owner) === true) this.changedVirtualServers.add(id);
+      claims?.delete(owner);
       if (claims?.size === 0) this.vsClaims.delete(id);
     }
   }
 
-  private updateMembers(previous: readonly SetMember[], next: readonly SetMember[]): void {
-    for (const { set, member } of next) {
+  /**
+   * Picks the virtual server's winner after an update. Only a change of the winning claim is a
+   * change of the desired state: a loser's update touches nothing the kernel sees.
+   */
+  private settle(id: VirtualServerId, before: DesiredVirtualServer | undefined, delta: MemberDelta): void {
+    const claims = this.vsClaims.get(id);
+    const winner = claims === undefined ? undefined : this.winnerOf(claims);
+    if (winner === undefined) this.winners.delete(id);
+    else this.winners.set(id, winner);
+    this.conflicts.touch(id, claims?.size ?? 0);
+    const after = winner === undefined ? undefined : claims?.get(winner);
+    if (after === before) return;
+    this.changedVirtualServers.add(id);
+    if (after !== undefined) delta.added.push(...after.setMembers);
+    if (before !== undefined) delta.removed.push(...before.setMembers);
+  }
+
+  /** Nearly every virtual server has one claimant: no ranking for it. */
+  private winnerOf(claims: Claims): ServiceName | undefined {
+    if (claims.size === 1) return claims.keys().next().value;
+    return this.rank(claims)[0]?.name;
+  }
+
+  /** Claimants, winner first. */
+  private rank(claims: Claims): Claimant[] {
+    const claimants = [...claims.keys()].map((name) => ({ name, createdAt: this.services.get(name)?.createdAt }));
+    return claimants.sort((a, b) => (outranks(a, b) ? -1 : outranks(b, a) ? 1 : 0));
+  }
+
+  private conflictsOf(id: VirtualServerId): Conflict[] {
+    const claims = this.vsClaims.get(id);
+    if (claims === undefined || claims.size < 2) return [];
+    const [winner, ...losers] = this.rank(claims);
+    const key = winner === undefined ? undefined : claims.get(winner.name)?.service.key;
+    if (winner === undefined || key === undefined) return [];
+    return losers.map((loser) => conflict(id, key, winner, loser));
+  }
+
+  private updateMembers(delta: MemberDelta): void {
+    for (const { set, member } of delta.added) {
       const refs = this.members.get(set) ?? new Map<string, number>();
       this.members.set(set, refs);
       if (increment(refs, member)) this.changedSets.add(set);
     }
-    for (const { set, member } of previous) {
+    for (const { set, member } of delta.removed) {
       const refs = this.members.get(set);
       if (refs !== undefined && decrement(refs, member)) this.changedSets.add(set);
     }

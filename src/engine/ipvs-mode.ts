@@ -4,6 +4,7 @@
  * mirror (partial) or a fresh kernel read (full), and the step table of plan/ipvs-steps.ts.
  */
 import type { FamilyConfig } from '../desired/config.ts';
+import type { ConflictChanges } from '../desired/conflicts.ts';
 import { contributeService, type ServiceEndpoints } from '../desired/contribution.ts';
 import { DesiredStateIndex } from '../desired/index.ts';
 import { desiredSets, type DesiredSetSpec } from '../desired/ipsets.ts';
@@ -47,7 +48,11 @@ class IpvsFamily implements FamilyProxy<Plan, KernelSnapshot> {
   }
 
   contribute(name: ServiceName, service: Service | undefined, endpoints: ServiceEndpoints): void {
-    this.#index.setService(name, service === undefined ? undefined : contributeService(service, endpoints, this.#config));
+    this.#index.setService(name, service === undefined ? undefined : contributeService(service, endpoints, this.#config), service?.creationTimestamp);
+  }
+
+  takeConflictChanges(): ConflictChanges {
+    return this.#index.takeConflictChanges();
   }
 
   async plan(full: boolean, snapshot: () => Promise<KernelSnapshot>): Promise<Plan> {

@@ -22,6 +22,7 @@ import { asProxierError, type PlanFailure } from '../plan/step-table.ts';
 import { NodeTracker } from '../tracking/node-tracker.ts';
 import { ServiceCache, sliceKey } from '../tracking/service-cache.ts';
 import type { IpFamily } from '../validate/validate.ts';
+import { logConflicts } from './conflict-logging.ts';
 import { ipvsMode } from './ipvs-mode.ts';
 import type { FamilyProxy, ModePlan, ProxyMode } from './proxy-mode.ts';
 import { ensureSysctls } from './sysctls.ts';
@@ -166,6 +167,12 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
 
   private recompute(family: FamilyProxy<P, S>, dirty: Iterable<ServiceName>): void {
     for (const name of dirty) family.contribute(name, this.cache.service(name), this.cache.endpoints(name));
+    logConflicts(this.options.logger, family.takeConflictChanges(), (name) => this.describe(name));
+  }
+
+  private describe(name: ServiceName): string {
+    const origin = this.cache.service(name)?.origin;
+    return origin === undefined ? name : `${name} (${origin})`;
   }
 
   /** A kernel that cannot be read is a failed sync for that family, never an exception. */

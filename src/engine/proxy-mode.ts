@@ -8,6 +8,7 @@
  * IPVS is the one mode today (ipvs-mode.ts); an iptables mode and `diagnose` use the same shape.
  */
 import type { FamilyConfig } from '../desired/config.ts';
+import type { ConflictChanges } from '../desired/conflicts.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { ServiceEndpoints } from '../desired/contribution.ts';
 import type { Service, ServiceName } from '../model/types.ts';
@@ -28,6 +29,8 @@ export interface FamilyProxy<P extends ModePlan, Snapshot> {
   reconfigure(config: FamilyConfig): void;
   /** Pure: what one service (undefined: deleted) contributes to the desired state. */
   contribute(name: ServiceName, service: Service | undefined, endpoints: ServiceEndpoints): void;
+  /** Services claiming the same kernel object, since the last call (the engine logs them). */
+  takeConflictChanges(): ConflictChanges;
   /** Observe (full: the snapshot plus per-family reads; partial: the mirror) and diff. */
   plan(full: boolean, snapshot: () => Promise<Snapshot>): Promise<P>;
   /** The plan was applied (perhaps partly: any failure makes the next sync full anyway). */

@@ -1,12 +1,15 @@
 /**
  * discovery.k8s.io/v1 EndpointSlice → model EndpointSliceInfo. FQDN slices and slices without the
- * `kubernetes.io/service-name` label are ignored (no proxier ever serves them).
+ * `kubernetes.io/service-name` label are ignored (no proxier ever serves them). An endpoint whose
+ * address cannot be a destination (malformed, loopback, multicast, the other family, …) and a port
+ * entry that cannot be programmed are skipped on their own, as problems: the rest is served.
  */
 import { ValidationError } from '../errors.ts';
-import { parseAddress, parsePort, parseProtocol, type Ctx, type IpFamily } from '../validate/validate.ts';
+import { parseServableAddress } from '../validate/special-address.ts';
+import { parsePort, parseProtocol, type Ctx, type IpFamily } from '../validate/validate.ts';
 import { list, objectName, oneOf, optionalBoolean, optionalString, record, type Json } from './object-fields.ts';
 import { intern, internOptional } from './intern.ts';
-import { parseGuarded, type ParseResult } from './parse-result.ts';
+import { okResult, parseGuarded, skipPart, type ParseResult } from './parse-result.ts';
 import { describeObject } from './object-fields.ts';
 import type { Endpoint, EndpointSliceInfo } from './types.ts';
 
@@ -30,32 +33,39 @@ function parseOrThrow(object: Json, ctx: Ctx): ParseResult<EndpointSliceInfo> {
   const addressType = oneOf(root['addressType'], ['IPv4', 'IPv6', 'FQDN'] as const, 'IPv4', 'addressType', ctx);
   if (addressType === 'FQDN') return { kind: 'ignored', reason: 'FQDN address type' };
   const family: IpFamily = addressType === 'IPv4' ? 4 : 6;
-  const ports = parsePorts(root['ports'], ctx);
-  const endpoints = list(root['endpoints'], 'endpoints', ctx).flatMap((e, i) => parseEndpoint(e, i, family, ctx));
+  const problems: ValidationError[] = [];
+  const ports = parsePorts(root['ports'], ctx, problems);
+  const endpoints = list(root['endpoints'], 'endpoints', ctx).flatMap((e, i) => parseEndpoint(e, i, family, ctx, problems));
   const endpointsByPort = new Map<string, Endpoint[]>();
   for (const port of ports) {
     endpointsByPort.set(`${port.name}/${port.protocol}`, endpoints.map((e) => withPort(e, port.port)));
   }
   const annotations = record(metadata['annotations'], 'metadata.annotations', ctx);
-  return {
-    kind: 'ok',
-    value: { namespace, name, serviceName, family, endpointsByPort, lastChangeTriggerTime: triggerTime(annotations, ctx) },
-  };
+  const value = { namespace, name, serviceName, family, endpointsByPort, lastChangeTriggerTime: triggerTime(annotations, ctx) };
+  return okResult(value, problems);
 }
 
 interface SlicePort { readonly name: string; readonly protocol: 'TCP' | 'UDP' | 'SCTP'; readonly port: number }
 
-/** A port with no number means "all ports"; kube-proxy cannot program that and skips it, so do we. */
-function parsePorts(value: Json, ctx: Ctx): SlicePort[] {
+/**
+ * A port with no number means "all ports"; kube-proxy cannot program that and skips it, so do we.
+ * A port entry that is wrong (number out of range, unknown protocol) is skipped as a problem.
+ */
+function parsePorts(value: Json, ctx: Ctx, problems: ValidationError[]): SlicePort[] {
   return list(value, 'ports', ctx).flatMap((entry, i) => {
-    const p = record(entry, `ports[${i}]`, ctx);
-    if (p['port'] === undefined || p['port'] === null) return [];
-    return [{
-      name: optionalString(p['name'], `ports[${i}].name`, ctx) ?? '',
-      protocol: parseProtocol(p['protocol'] ?? 'TCP', ctx, `ports[${i}].protocol`),
-      port: parsePort(p['port'], ctx, `ports[${i}].port`),
-    }];
+    const port = skipPart(problems, () => parseSlicePort(entry, `ports[${i}]`, ctx));
+    return port === undefined ? [] : [port];
   });
+}
+
+function parseSlicePort(entry: Json, field: string, ctx: Ctx): SlicePort | undefined {
+  const p = record(entry, field, ctx);
+  if (p['port'] === undefined || p['port'] === null) return undefined;
+  return {
+    name: optionalString(p['name'], `${field}.name`, ctx) ?? '',
+    protocol: parseProtocol(p['protocol'] ?? 'TCP', ctx, `${field}.protocol`),
+    port: parsePort(p['port'], ctx, `${field}.port`),
+  };
 }
 
 type EndpointWithoutPort = Omit<Endpoint, 'port'>;
@@ -71,23 +81,18 @@ function withPort(e: EndpointWithoutPort, port: number): Endpoint {
   };
 }
 
-function parseEndpoint(value: Json, index: number, family: IpFamily, ctx: Ctx): EndpointWithoutPort[] {
+function parseEndpoint(value: Json, index: number, family: IpFamily, ctx: Ctx, problems: ValidationError[]): EndpointWithoutPort[] {
   const field = `endpoints[${index}]`;
   const e = record(value, field, ctx);
-  const addresses = list(e['addresses'], `${field}.addresses`, ctx);
-  // Upstream uses only the first address: the API says consumers may assume they are fungible.
-  if (addresses.length === 0) throw new ValidationError(`${field}.addresses`, addresses, 'no address', ctx);
-  const parsed = parseAddress(addresses[0], ctx, `${field}.addresses[0]`);
-  if (parsed.family !== family) {
-    throw new ValidationError(`${field}.addresses[0]`, addresses[0], `not an IPv${family} address`, ctx);
-  }
+  const address = skipPart(problems, () => endpointAddress(e['addresses'], field, family, ctx));
+  if (address === undefined) return [];
   const conditions = record(e['conditions'], `${field}.conditions`, ctx);
   // API semantics: unknown readiness is treated as ready; serving defaults to ready.
   const ready = optionalBoolean(conditions['ready'], `${field}.conditions.ready`, ctx) ?? true;
   const serving = optionalBoolean(conditions['serving'], `${field}.conditions.serving`, ctx) ?? ready;
   const terminating = optionalBoolean(conditions['terminating'], `${field}.conditions.terminating`, ctx) ?? false;
   return [{
-    address: parsed.address,
+    address,
     family,
     ready,
     serving,
@@ -96,6 +101,15 @@ function parseEndpoint(value: Json, index: number, family: IpFamily, ctx: Ctx): 
     zone: internOptional(optionalString(e['zone'], `${field}.zone`, ctx)),
     hintZones: parseHints(e['hints'], field, ctx),
   }];
+}
+
+/** Upstream uses only the first address: the API says consumers may assume they are fungible. */
+function endpointAddress(value: Json, field: string, family: IpFamily, ctx: Ctx): string {
+  const addresses = list(value, `${field}.addresses`, ctx);
+  if (addresses.length === 0) throw new ValidationError(`${field}.addresses`, addresses, 'no address', ctx);
+  const parsed = parseServableAddress(addresses[0], ctx, `${field}.addresses[0]`);
+  if (parsed.family !== family) throw new ValidationError(`${field}.addresses[0]`, addresses[0], `not an IPv${family} address`, ctx);
+  return parsed.address;
 }
 
 function parseHints(value: Json, field: string, ctx: Ctx): readonly string[] | undefined {

@@ -49,6 +49,17 @@ export function integerInRange(value: Json, min: number, max: number, fallback: 
   return value;
 }
 
+/** RFC 3339 as the API server writes metav1.Time: `2024-05-01T10:00:00Z`, fractions and offsets allowed. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** A metav1.Time as ms since the epoch; absent is undefined. */
+export function optionalTimestamp(value: Json, field: string, ctx: Ctx): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ms = typeof value === 'string' && RFC3339.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw new ValidationError(field, value, 'must be an RFC 3339 time like 2024-05-01T10:00:00Z', ctx);
+  return ms;
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 

@@ -34,3 +34,22 @@ export function parseGuarded<T>(ctx: Ctx, parse: (ctx: Ctx) => ParseResult<T>): 
     throw error;
   }
 }
+
+/**
+ * Parses one part of an object that can be refused on its own: a ValidationError becomes a
+ * problem and the part is skipped (undefined); anything else still propagates.
+ */
+export function skipPart<T>(problems: ValidationError[], parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    problems.push(error);
+    return undefined;
+  }
+}
+
+/** `ok`, with `problems` only when there are some (so a clean result stays `{ kind, value }`). */
+export function okResult<T>(value: T, problems: readonly ValidationError[]): ParseResult<T> {
+  return problems.length === 0 ? { kind: 'ok', value } : { kind: 'ok', value, problems };
+}

@@ -31,6 +31,13 @@ export interface LoadBalancerIngress {
 export interface Service {
   readonly namespace: string;
   readonly name: string;
+  /**
+   * metadata.creationTimestamp, ms since the epoch; undefined when absent (manifests) or unreadable.
+   * The older of two services claiming one virtual server keeps it (desired/index.ts).
+   */
+  readonly creationTimestamp: number | undefined;
+  /** Where it came from, for messages about it (`file web.yaml`); undefined from the API server. */
+  readonly origin: string | undefined;
   readonly type: ServiceType;
   /** Canonical addresses, primary family first (spec.clusterIPs). */
   readonly clusterIPs: readonly string[];

@@ -12,13 +12,15 @@ export interface ServiceSpec {
   ports?: { name?: string; port: number; protocol?: string }[];
   affinity?: number;
   internalTrafficPolicy?: 'Cluster' | 'Local';
+  /** metadata.creationTimestamp (RFC 3339); absent by default, as in a manifest. */
+  createdAt?: string;
 }
 
 export function serviceObject(s: ServiceSpec): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: s.name, namespace: s.namespace ?? 'default' },
+    metadata: { name: s.name, namespace: s.namespace ?? 'default', ...(s.createdAt === undefined ? {} : { creationTimestamp: s.createdAt }) },
     spec: {
       clusterIP: s.clusterIP,
       ports: s.ports ?? [{ name: 'http', port: 80, protocol: 'TCP' }],

@@ -10,6 +10,7 @@ import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-n
 import type { Logger } from 'pino';
 import type { ValidationError } from '../../errors.ts';
 import { parseEndpointSlice } from '../../model/endpoint-slice.ts';
+import type { ModelLimits } from '../../model/parse-result.ts';
 import { parseService } from '../../model/service.ts';
 import type { EndpointSliceInfo, Service } from '../../model/types.ts';
 import { realClock, type Clock } from '../../clock.ts';
@@ -32,6 +33,8 @@ export interface ApiSourceOptions {
   readonly nodeName: string;
   readonly logger: Logger;
   readonly handlers: ApiSourceHandlers;
+  /** What the parsers enforce from configuration (the node-port range); default DEFAULT_MODEL_LIMITS. */
+  readonly limits?: ModelLimits | undefined;
   readonly clock?: Clock;
   /** [0, 1), for backoff jitter and watch timeouts. */
   readonly random?: () => number;
@@ -62,7 +65,7 @@ export class ApiSource {
     const labelSelector = PROXY_LABEL_SELECTOR;
     const fieldSelector = nodeFieldSelector(options.nodeName);
     const report = (error: ValidationError): void => options.logger.error({ object: error.object, code: error.code, err: error }, `skipped: ${error.message}`);
-    const services = new ParsedObjects((o) => parseService(o), (a, b) => options.handlers.onService(a, b), report);
+    const services = new ParsedObjects((o) => parseService(o, undefined, options.limits), (a, b) => options.handlers.onService(a, b), report);
     const slices = new ParsedObjects((o) => parseEndpointSlice(o), (a, b) => options.handlers.onEndpointSlice(a, b), report);
     this.nodes = new ParsedObjects((o) => parseNode(o), (_, b) => options.handlers.onNode(b), report);
     this.informers = {

@@ -48,7 +48,7 @@ export class FakeApiServer {
 
   private constructor(options: FakeApiServerOptions) {
     this.o = options;
-    this.store = new ObjectStore(options.historyLimit);
+    this.store = new ObjectStore(options.historyLimit, () => (options.clock ?? realClock).now());
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);

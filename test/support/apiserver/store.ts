@@ -39,8 +39,12 @@ export class ObjectStore {
   private readonly historyLimit: number;
   private nextUid = 1;
 
-  constructor(historyLimit = 1000) {
+  /** Stamps creationTimestamp, as the API server does (whole seconds); the server's clock. */
+  private readonly now: () => number;
+
+  constructor(historyLimit = 1000, now: () => number = Date.now) {
     this.historyLimit = historyLimit;
+    this.now = now;
     for (const name of Object.keys(RESOURCES) as ResourceName[]) this.objects.set(name, new Map());
   }
 
@@ -61,7 +65,7 @@ export class ObjectStore {
     const { info, object, id } = this.prepare(input, resource, namespace);
     if (this.table(info.name).has(id)) throw new ApiError(409, 'AlreadyExists', `${info.name} "${String(object.metadata['name'])}" already exists`);
     object.metadata['uid'] = `uid-${this.nextUid++}`;
-    object.metadata['creationTimestamp'] = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    object.metadata['creationTimestamp'] = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
     return this.commit(info, id, 'ADDED', object, undefined);
   }
 

@@ -17,7 +17,7 @@ describe('CLI flags: good values', () => {
         configFile: undefined, manifests: undefined, dryRun: false, once: false, cleanup: false, hostname: undefined, mode: 'ipvs',
         kubeconfig: undefined, master: undefined, bindAddress: '0.0.0.0', healthzBindAddress: '0.0.0.0:10256', metricsBindAddress: '127.0.0.1:10249',
         scheduler: 'rr', clusterCIDRs: [], masqueradeAll: false, masqueradeBit: 14, excludeCIDRs: [], strictARP: false,
-        ipvsTimeouts: { tcp: 0, tcpFin: 0, udp: 0 }, nodePortAddresses: { kind: 'all' }, syncPeriodMs: 30_000, minSyncPeriodMs: 0,
+        ipvsTimeouts: { tcp: 0, tcpFin: 0, udp: 0 }, nodePortAddresses: { kind: 'all' }, serviceNodePortRange: { from: 30000, to: 32767 }, syncPeriodMs: 30_000, minSyncPeriodMs: 0,
         configSyncPeriodMs: 900_000, ipvsBackend: 'netlink', iptablesBackend: undefined, families: undefined, verbosity: 0, logLevel: 'info',
       },
       ignoredFields: [],
@@ -58,6 +58,9 @@ describe('CLI flags: good values', () => {
     { argv: ['--nodeport-addresses=primary'], expect: { nodePortAddresses: { kind: 'primary' } }, ignored: ['--nodeport-addresses'] },
     { argv: ['--nodeport-addresses=10.0.0.1/8,fd00::/64'], expect: { nodePortAddresses: { kind: 'cidrs', cidrs: ['10.0.0.0/8', 'fd00::/64'] } }, ignored: ['--nodeport-addresses'] },
     { argv: ['--nodeport-addresses='], expect: { nodePortAddresses: { kind: 'all' } }, ignored: ['--nodeport-addresses'] },
+    { argv: ['--service-node-port-range=20000-22767'], expect: { serviceNodePortRange: { from: 20000, to: 22767 } } },
+    { argv: ['--service-node-port-range', ' 1-65535 '], expect: { serviceNodePortRange: { from: 1, to: 65535 } } },
+    { argv: ['--service-node-port-range=30080-30080'], expect: { serviceNodePortRange: { from: 30080, to: 30080 } } },
     { argv: ['--dry-run'], expect: { dryRun: true, once: true } },
     { argv: ['--v=4', '--hostname-override', ' Node-A ', '--manifests', '/etc/svc'], expect: { logLevel: 'debug', verbosity: 4, hostname: 'node-a', manifests: '/etc/svc' } },
     { argv: ['--v=9'], expect: { logLevel: 'trace', verbosity: 9 } },
@@ -136,6 +139,13 @@ describe('CLI flags: bad values fail with one line naming the flag', () => {
     [['--config-sync-period=0'], '--config-sync-period'],
     [['--feature-gates=A'], '--feature-gates'],
     [['--kube-api-qps=fast'], '--kube-api-qps'],
+    [['--service-node-port-range=30000'], '--service-node-port-range'],
+    [['--service-node-port-range=30000+2767'], '--service-node-port-range'],
+    [['--service-node-port-range=32767-30000'], '--service-node-port-range'],
+    [['--service-node-port-range=0-100'], '--service-node-port-range'],
+    [['--service-node-port-range=30000-65536'], '--service-node-port-range'],
+    [['--service-node-port-range=-1-100'], '--service-node-port-range'],
+    [['--service-node-port-range='], '--service-node-port-range'],
   ];
   for (const [argv, flag] of cases) {
     it(argv.join(' '), async () => {

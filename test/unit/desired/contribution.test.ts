@@ -18,7 +18,8 @@ function render(c: ServiceContribution): string[] {
       const dests = destinations.map((d) => `${d.address}:${d.port}/${d.forward}/w${d.weight}`).join(' ');
       return `vs ${where} ${s.scheduler} flags ${flags(s.flags)} timeout ${s.timeout} netmask ${flags(s.netmask)} -> [${dests}]`;
     }),
-    ...c.setMembers.map((m) => `set ${m.set} ${m.member}`),
+    // The service's own members, then each virtual server's (they go with its claim: desired/index.ts).
+    ...[...c.setMembers, ...c.virtualServers.flatMap((v) => v.setMembers)].map((m) => `set ${m.set} ${m.member}`),
   ];
 }
 

@@ -81,7 +81,7 @@ describe('DesiredStateIndex', () => {
 });
 
 describe('DesiredStateIndex: two services claiming the same objects', () => {
-  // A shared VIP is a user error the API does not prevent: the smallest name wins, deterministically.
+  // A shared VIP is a user error the API does not prevent. Without creation times the smallest name wins, deterministically (conflicts.test.ts: the full rule).
   const a = contribution({ name: 'a', clusterIP: '10.96.0.50' }, { service: 'a', endpoints: ['10.244.0.1'] });
   const b = contribution({ name: 'b', clusterIP: '10.96.0.50' }, { service: 'b', endpoints: ['10.244.0.2'] });
   const id = 'TCP/10.96.0.50/80';

@@ -35,7 +35,7 @@ describe('diffIpvs', () => {
   });
 
   it('a new service comes with all its destinations', () => {
-    const ops = diffIpvs({ ids: ['x'], desired: () => ({ service: base, destinations: [rs] }), observed: () => undefined, owned: () => true });
+    const ops = diffIpvs({ ids: ['x'], desired: () => ({ service: base, destinations: [rs], setMembers: [] }), observed: () => undefined, owned: () => true });
     assert.deepEqual(ops.map(renderIpvs), ['ipvs add service UDP 10.96.0.53:53 scheduler rr flags 0x0', 'ipvs add destination UDP 10.96.0.53:53 -> 10.244.0.7:5353 masq weight 1']);
   });
 });

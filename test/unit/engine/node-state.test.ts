@@ -52,6 +52,7 @@ function spyMode(log: string[]): ProxyMode<ModePlan, undefined> {
         const ports = config.nodePortAddresses.kind === 'all' ? '' : ` nodePortIPs=${config.nodePortIPs.join(',')}`;
         log.push(`${name} zone=${config.nodeZone ?? '-'} ips=${config.nodeIPs.join(',')}${ports}`);
       },
+      takeConflictChanges: () => ({ started: [], ended: [] }),
       plan: (full) => Promise.resolve({ family: config.family, full }),
       applied: () => undefined,
     };

@@ -103,15 +103,49 @@ describe('parseEndpointSlice: ignored', () => {
   }
 });
 
+describe('parseEndpointSlice: a bad endpoint or port entry is skipped on its own, as a problem', () => {
+  const two = (second: Obj): Obj => sliceObj({ endpoints: [{ addresses: ['10.244.0.5'] }, second] });
+  const cases: { name: string; object: Obj; problem: string; served: string[] }[] = [
+    { name: 'IPv6 address in an IPv4 slice', object: two({ addresses: ['fd00::5'] }), problem: 'endpoints[1].addresses[0]: not an IPv4 address', served: ['http/TCP 10.244.0.5:8080'] },
+    {
+      name: 'IPv4 address in an IPv6 slice', object: sliceObj({ addressType: 'IPv6', endpoints: [{ addresses: ['10.244.0.5'] }, { addresses: ['fd00::5'] }] }),
+      problem: 'endpoints[0].addresses[0]: not an IPv6 address', served: ['http/TCP fd00::5:8080'],
+    },
+    { name: 'octal-looking address', object: two({ addresses: ['10.244.0.05'] }), problem: 'endpoints[1].addresses[0]: IPv4 must be four decimal octets without leading zeros', served: ['http/TCP 10.244.0.5:8080'] },
+    { name: 'endpoint without addresses', object: two({ addresses: [] }), problem: 'endpoints[1].addresses: no address', served: ['http/TCP 10.244.0.5:8080'] },
+    { name: 'addresses not a list', object: two({ addresses: '10.244.0.6' }), problem: 'endpoints[1].addresses: must be a list', served: ['http/TCP 10.244.0.5:8080'] },
+    ...[0, 65536, -1, 1.5, '80'].map((port) => ({
+      name: `port ${JSON.stringify(port)}`,
+      object: sliceObj({ ports: [{ name: 'a', port }, { name: 'b', port: 9090 }], endpoints: [{ addresses: ['10.244.0.5'] }] }),
+      problem: 'ports[0].port: must be an integer 1..65535', served: ['b/TCP 10.244.0.5:9090'],
+    })),
+    {
+      name: 'bad protocol', object: sliceObj({ ports: [{ name: 'a', port: 80, protocol: 'ICMP' }], endpoints: [{ addresses: ['10.244.0.5'] }] }),
+      problem: 'ports[0].protocol: must be TCP, UDP or SCTP', served: [],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = parseEndpointSlice(c.object, 'file x.yaml');
+      assert.equal(r.kind, 'ok', r.kind === 'invalid' ? r.error.message : r.kind);
+      if (r.kind !== 'ok') return;
+      assert.deepEqual(r.problems?.map((e) => `${e.field}: ${e.reason}`), [c.problem]);
+      assert.deepEqual((r.problems ?? []).map((e) => e.object), ['EndpointSlice shop/web-abc (file x.yaml)']);
+      const served = [...r.value.endpointsByPort].flatMap(([port, eps]) => eps.map((e) => `${port} ${e.address}:${e.port}`));
+      assert.deepEqual(served, c.served);
+    });
+  }
+
+  it('a clean slice has no problems key at all', () => {
+    assert.equal('problems' in parseEndpointSlice(sliceObj({ endpoints: [{ addresses: ['10.244.0.5'] }] })), false);
+  });
+});
+
 describe('parseEndpointSlice: invalid objects name the object and the field', () => {
   const cases: { name: string; object: Obj; field: string }[] = [
-    { name: 'IPv6 address in an IPv4 slice', object: sliceObj({ endpoints: [{ addresses: ['10.244.0.5'] }, { addresses: ['fd00::5'] }] }), field: 'endpoints[1].addresses[0]' },
-    { name: 'IPv4 address in an IPv6 slice', object: sliceObj({ addressType: 'IPv6', endpoints: [{ addresses: ['10.244.0.5'] }] }), field: 'endpoints[0].addresses[0]' },
-    { name: 'octal-looking address', object: sliceObj({ endpoints: [{ addresses: ['10.244.0.05'] }] }), field: 'endpoints[0].addresses[0]' },
-    { name: 'endpoint without addresses', object: sliceObj({ endpoints: [{ addresses: [] }] }), field: 'endpoints[0].addresses' },
     { name: 'ready as text', object: sliceObj({ endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: 'true' } }] }), field: 'endpoints[0].conditions.ready' },
-    { name: 'port out of range', object: sliceObj({ ports: [{ name: 'a', port: 0 }] }), field: 'ports[0].port' },
-    { name: 'bad protocol', object: sliceObj({ ports: [{ name: 'a', port: 80, protocol: 'ICMP' }] }), field: 'ports[0].protocol' },
+    { name: 'endpoints not a list', object: sliceObj({ endpoints: { addresses: ['10.244.0.5'] } }), field: 'endpoints' },
+    { name: 'ports not a list', object: sliceObj({ ports: { port: 80 } }), field: 'ports' },
     { name: 'unknown addressType', object: sliceObj({ addressType: 'IPv5' }), field: 'addressType' },
     { name: 'bad service-name label', object: sliceObj({}, { 'kubernetes.io/service-name': 'Web_1' }), field: 'metadata.labels["kubernetes.io/service-name"]' },
     { name: 'hint without a zone name', object: sliceObj({ endpoints: [{ addresses: ['10.244.0.5'], hints: { forZones: [{}] } }] }), field: 'endpoints[0].hints.forZones[0].name' },

@@ -155,6 +155,24 @@ describe('ApiSource against the fake API server', { timeout: 15_000 }, () => {
     assert.deepEqual(f.services[2]?.map((s) => s?.ports[0]?.port), [80, 81], 'previous is the last good version');
   });
 
+  it('parses with the configured node-port range, and reports a problem once with object and field', async () => {
+    await f.source.stop();
+    f = sourceFixture(loadApiConfig({ master: api.url }), { limits: { nodePortRange: { from: 20000, to: 20010 } } }, api);
+    const nodePort = (name: string, port: number): Record<string, unknown> => {
+      const o = serviceObject({ name, clusterIP: '10.96.0.50' });
+      return { ...o, spec: { ...(o['spec'] as object), type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: port }] } };
+    };
+    api.create(nodePort('np', 20005));
+    api.create(nodePort('out', 30080));
+    f.source.start();
+    await f.source.whenSynced();
+    const ports = new Map(f.services.map(([, b]) => [b?.name, b?.ports[0]?.nodePort]));
+    assert.deepEqual([ports.get('np'), ports.get('out')], [20005, 0]);
+    const problems = f.log.filter((l) => l['object'] === 'Service default/out');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]?.msg ?? '', /spec\.ports\[0\]\.nodePort .*20000-20010/);
+  });
+
   it('times out a stalled list and retries it', async () => {
     await f.source.stop();
     f = sourceFixture(loadApiConfig({ master: api.url }), { listTimeoutMs: 200 }, api);
