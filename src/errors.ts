@@ -59,7 +59,11 @@ export type ErrorCode =
   | 'ERR_IPTABLES_UNKNOWN_CHAIN'
   // the engine and the daemon
   | 'ERR_APPLY' | 'ERR_CLEANUP' | 'ERR_OWNED_OBJECT_IN_USE' | 'ERR_SYSCTL' | 'ERR_HTTP_LISTEN'
-  | 'ERR_API_CONFIG' | 'ERR_API_RESPONSE';
+  | 'ERR_API_CONFIG' | 'ERR_API_RESPONSE'
+  // the manifests directory: the directory itself, then one code per way a file or object is skipped
+  | 'ERR_MANIFEST_DIRECTORY' | 'ERR_MANIFEST_UNREADABLE' | 'ERR_MANIFEST_NOT_A_FILE' | 'ERR_MANIFEST_TOO_LARGE'
+  | 'ERR_MANIFEST_ENCODING' | 'ERR_MANIFEST_ALIASES' | 'ERR_MANIFEST_TIMEOUT' | 'ERR_MANIFEST_PARSER'
+  | 'ERR_MANIFEST_KIND' | 'ERR_MANIFEST_DUPLICATE';
 
 export interface ErrorContext {
   /** What was being done: `ipvs.addService`, `ipset restore`, `link.addAddress`, … */

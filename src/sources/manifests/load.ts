@@ -1,126 +1,169 @@
 /**
  * Reads Service and EndpointSlice manifests from a directory: `.yaml`, `.yml` and `.json` files,
- * multi-document files and `kind: List` included. YAML is parsed as 1.1, as Kubernetes' own YAML
- * reader (go-yaml v2) does.
+ * multi-document files and `kind: List` included.
  *
- * Bad input never costs good state: a file that does not parse keeps the objects it held the last
- * time it parsed, and an object that fails validation keeps its last good version (when it had
- * one). Each problem is reported once, naming the file and the object.
+ * Bad input never costs good state, and never costs other files: an entry that cannot be read, a
+ * file that does not parse or is too large, an object that fails validation — each is skipped on
+ * its own with one problem naming the file (and the object and field, when there is one). A file
+ * that fails keeps the objects it held the last time it parsed; an invalid object keeps its last
+ * good version (when it had one).
+ *
+ * Only new and changed files are read (by their stat key), so each problem is reported once per
+ * change of its file. Reading and YAML parsing happen in a parser thread; the event loop only
+ * turns bounded batches of plain objects into model values, in slices.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import type { ProxierError } from '../../errors.ts';
+import { realClock, type Clock } from '../../clock.ts';
 import { ValidationError } from '../../errors.ts';
-import { parseEndpointSlice } from '../../model/endpoint-slice.ts';
-import { parseService } from '../../model/service.ts';
-import { servedByThisProxy } from '../proxy-labels.ts';
-import { describeObject } from '../../model/object-fields.ts';
-import type { EndpointSliceInfo, Service } from '../../model/types.ts';
-import { isRecord, type Json } from '../../model/object-fields.ts';
+import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../../model/parse-result.ts';
+import { listEntries, type Entry } from './entries.ts';
+import { formatBytes } from './fs-reasons.ts';
+import { FileObjects, type FileResult } from './file-objects.ts';
+import { BATCH_BYTES, BATCH_OBJECTS, DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from './limits.ts';
+import { ManifestError, READ_MANIFESTS, type FileFailure } from './manifest-error.ts';
+import { conflictError, conflictSignature, mergeFiles, type Conflict } from './merge.ts';
+import { ParserThread } from './parser-thread.ts';
+import { Slicer } from './slicer.ts';
+import { emptyObjects, type LoadResult, type ManifestObjects, type ManifestProblem, type ManifestNote } from './types.ts';
 
-export interface ManifestObjects {
-  /** Keyed `namespace/name`. */
-  readonly services: Map<string, Service>;
-  readonly slices: Map<string, EndpointSliceInfo>;
+export type { LoadResult, ManifestObjects, ManifestProblem, ManifestNote } from './types.ts';
+
+export interface ManifestDirectoryOptions {
+  /** Times the per-file parse deadline (default: real time). */
+  readonly clock?: Clock | undefined;
+  readonly limits?: Partial<ManifestLimits> | undefined;
+  /** What the model parsers enforce from configuration (the node-port range). */
+  readonly modelLimits?: ModelLimits | undefined;
+  /** The parser thread's script (tests substitute one that misbehaves). */
+  readonly workerUrl?: URL | undefined;
 }
 
-export interface ManifestProblem {
-  readonly file: string;
-  readonly error: ProxierError;
+interface FileState {
+  /** The entry key whose outcome (objects, or failure) this is: the same key is not read again. */
+  readonly key: string;
+  /** What the file held the last time it parsed. */
+  readonly objects: ManifestObjects;
 }
-
-export interface LoadResult extends ManifestObjects {
-  readonly problems: readonly ManifestProblem[];
-}
-
-const MANIFEST_FILE = /\.(ya?ml|json)$/;
 
 export class ManifestDirectory {
   private readonly dir: string;
-  /** Last good objects per file, and per object identity. */
-  private readonly lastGood = new Map<string, ManifestObjects>();
+  private readonly limits: ManifestLimits;
+  private readonly modelLimits: ModelLimits;
+  private readonly parser: ParserThread;
+  private readonly files = new Map<string, FileState>();
+  /** The previous load's owner of each `Kind namespace/name`, and its duplicate refusals. */
+  private owners: ReadonlyMap<string, string> = new Map();
+  private conflicts = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(dir: string) {
+  constructor(dir: string, options: ManifestDirectoryOptions = {}) {
     this.dir = dir;
+    this.limits = { ...DEFAULT_MANIFEST_LIMITS, ...options.limits };
+    this.modelLimits = options.modelLimits ?? DEFAULT_MODEL_LIMITS;
+    this.parser = new ParserThread({ clock: options.clock ?? realClock, heapMiB: this.limits.parserHeapMiB, workerUrl: options.workerUrl });
   }
 
-  async load(): Promise<LoadResult> {
-    const files = (await readdir(this.dir)).filter((f) => MANIFEST_FILE.test(f) && !f.startsWith('.')).sort();
+  /** Loads run one at a time, in call order. Throws only when the directory itself cannot be read. */
+  load(): Promise<LoadResult> {
+    const result = this.queue.then(() => this.loadNow());
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Ends the parser thread; a load in progress fails. */
+  close(): Promise<void> {
+    return this.parser.close();
+  }
+
+  private async loadNow(): Promise<LoadResult> {
+    const entries = withinDirectoryBudget(await listEntries(this.dir, this.limits.maxFileBytes), this.limits.maxDirectoryBytes);
     const problems: ManifestProblem[] = [];
-    const services = new Map<string, Service>();
-    const slices = new Map<string, EndpointSliceInfo>();
-    for (const file of files) {
-      const objects = await this.loadFile(file, problems);
-      for (const [k, v] of objects.services) services.set(k, v);
-      for (const [k, v] of objects.slices) slices.set(k, v);
+    const notes: ManifestNote[] = [];
+    const read: string[] = [];
+    const slicer = new Slicer();
+    for (const entry of entries) {
+      const state = this.files.get(entry.name);
+      if (state?.key === entry.key) continue;
+      const previous = state?.objects ?? emptyObjects();
+      if (entry.failure === undefined) read.push(entry.name);
+      const outcome = entry.failure === undefined ? await this.readFile(entry, previous, slicer) : entry.failure;
+      if ('objects' in outcome) {
+        this.files.set(entry.name, { key: entry.key, objects: outcome.objects });
+        problems.push(...outcome.problems);
+        notes.push(...outcome.notes);
+      } else {
+        this.files.set(entry.name, { key: entry.key, objects: previous });
+        problems.push({ file: entry.name, level: 'error', error: fileError(entry.name, outcome) });
+      }
     }
-    for (const gone of [...this.lastGood.keys()].filter((f) => !files.includes(f))) this.lastGood.delete(gone);
-    return { services, slices, problems };
+    const names = new Set(entries.map((e) => e.name));
+    for (const gone of [...this.files.keys()].filter((f) => !names.has(f))) this.files.delete(gone);
+    const merged = await mergeFiles(entries.flatMap((e) => this.fileObjects(e.name)), this.owners, slicer);
+    this.reportConflicts(merged.conflicts, new Set(read), problems, notes);
+    this.owners = merged.owners;
+    return { services: merged.services, slices: merged.slices, problems, notes, read };
   }
 
-  private async loadFile(file: string, problems: ManifestProblem[]): Promise<ManifestObjects> {
-    const previous = this.lastGood.get(file) ?? { services: new Map(), slices: new Map() };
-    let documents: Json[];
-    try {
-      documents = parseDocuments(await readFile(join(this.dir, file), 'utf8'), file);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      problems.push({ file, error });
-      return previous;
+  private fileObjects(name: string): [string, ManifestObjects][] {
+    const state = this.files.get(name);
+    return state === undefined ? [] : [[name, state.objects]];
+  }
+
+  /** One file through the parser thread: its result, or why it failed as a whole. */
+  private async readFile(entry: Entry, previous: ManifestObjects, slicer: Slicer): Promise<FileResult | FileFailure> {
+    const l = this.limits;
+    const file = new FileObjects(entry.name, previous, this.modelLimits, l.maxProblemsPerFile);
+    const replies = this.parser.parse({
+      path: join(this.dir, entry.name), maxFileBytes: l.maxFileBytes, maxObjectBytes: l.maxObjectBytes, maxObjectDepth: l.maxObjectDepth,
+      maxAliasCount: l.maxAliasCount, batchObjects: BATCH_OBJECTS, batchBytes: BATCH_BYTES,
+    }, l.parseTimeoutMs + Math.ceil((entry.size / (1024 * 1024)) * l.parseTimeoutMsPerMiB));
+    for await (const reply of replies) {
+      if (reply.type === 'failed') return reply.failure;
+      if (reply.type === 'done') break;
+      for (const object of reply.objects) {
+        file.add(object);
+        await slicer.pause();
+      }
     }
-    const objects: ManifestObjects = { services: new Map(), slices: new Map() };
-    for (const object of documents.flatMap(expandList)) addObject(object, file, previous, objects, problems);
-    this.lastGood.set(file, objects);
-    return objects;
+    return file.finish();
   }
-}
 
-function parseDocuments(text: string, file: string): Json[] {
-  const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: Json[] = [];
-  for (const doc of list) {
-    const error = doc.errors[0];
-    if (error !== undefined) {
-      throw new ValidationError('document', file, `YAML: ${error.message.split('\n')[0] ?? ''}`, { operation: 'read manifests', object: `file ${file}` });
+  /**
+   * Duplicate refusals not reported last time, or whose files changed since; per refused file at
+   * most maxProblemsPerFile lines (a copied file duplicates every object it has).
+   */
+  private reportConflicts(conflicts: readonly Conflict[], read: ReadonlySet<string>, problems: ManifestProblem[], notes: ManifestNote[]): void {
+    const previous = this.conflicts;
+    this.conflicts = new Set(conflicts.map(conflictSignature));
+    const perFile = new Map<string, number>();
+    for (const c of conflicts.filter((c) => !previous.has(conflictSignature(c)) || read.has(c.winner) || read.has(c.loser))) {
+      const count = (perFile.get(c.loser) ?? 0) + 1;
+      perFile.set(c.loser, count);
+      if (count <= this.limits.maxProblemsPerFile) problems.push({ file: c.loser, level: 'error', error: conflictError(c) });
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value !== null && value !== undefined) out.push(value);
+    for (const [file, count] of perFile) {
+      const more = count - this.limits.maxProblemsPerFile;
+      if (more > 0) notes.push({ file, level: 'warn', message: `file ${file}: ${more} more duplicates not shown (the first ${this.limits.maxProblemsPerFile} are)` });
+    }
   }
-  return out;
 }
 
-function expandList(object: Json): Json[] {
-  if (isRecord(object) && object['kind'] === 'List' && Array.isArray(object['items'])) return object['items'] as Json[];
-  return [object];
+/** Admits files in name order while their sizes add up to the budget; a file that does not fit is skipped. */
+function withinDirectoryBudget(entries: readonly Entry[], maxBytes: number): Entry[] {
+  let total = 0;
+  return entries.map((e) => {
+    if (e.failure !== undefined) return e;
+    if (total + e.size <= maxBytes) {
+      total += e.size;
+      return e;
+    }
+    const failure: FileFailure = { code: 'ERR_MANIFEST_TOO_LARGE', field: 'size', reason: `over the ${formatBytes(maxBytes)} limit for the whole directory (the files before it, in name order, take ${formatBytes(total)})` };
+    return { ...e, key: `${e.key}|over-budget`, failure };
+  });
 }
 
-function addObject(object: Json, file: string, previous: ManifestObjects, into: ManifestObjects, problems: ManifestProblem[]): void {
-  const kind = isRecord(object) ? object['kind'] : undefined;
-  const origin = `file ${file}`;
-  // The API source never even receives these (its label selector); skip them the same way here.
-  if (isRecord(object) && isRecord(object['metadata']) && !servedByThisProxy(object['metadata']['labels'])) return;
-  if (kind === 'Service') {
-    const key = identity(object);
-    const result = parseService(object, origin);
-    if (result.kind === 'ok') into.services.set(key, result.value);
-    else if (result.kind === 'invalid') keepLastGood(previous.services, into.services, key, file, result.error, problems);
-  } else if (kind === 'EndpointSlice') {
-    const key = identity(object);
-    const result = parseEndpointSlice(object, origin);
-    if (result.kind === 'ok') into.slices.set(key, result.value);
-    else if (result.kind === 'invalid') keepLastGood(previous.slices, into.slices, key, file, result.error, problems);
-  }
-  // Other kinds (Deployments, ConfigMaps…) may share the directory; they are not ours to read.
-}
-
-function keepLastGood<V>(previous: Map<string, V>, into: Map<string, V>, key: string, file: string, error: ProxierError, problems: ManifestProblem[]): void {
-  problems.push({ file, error });
-  const good = previous.get(key);
-  if (good !== undefined) into.set(key, good);
-}
-
-function identity(object: Json): string {
-  return describeObject('', object).trim();
+/** A YAML syntax error is an invalid value (the file is what is wrong); the rest are the file's own errors. */
+function fileError(file: string, failure: FileFailure): ValidationError | ManifestError {
+  if (failure.code === 'ERR_INVALID_VALUE') return new ValidationError(failure.field, file, failure.reason, { operation: READ_MANIFESTS, object: `file ${file}` });
+  return new ManifestError(failure.code, file, failure.field, `file ${file}: ${failure.reason}`);
 }
