@@ -122,14 +122,15 @@ describe('ipset member changes over netlink (real kernel)', () => {
       ['port outside the bitmap range', () => new IpsetTransaction().add({ name: 'KUBE-TEST-RANGE', type: 'bitmap:port', family: 4 }, '80'), Errno.ERANGE],
       ['hash full', () => new IpsetTransaction().add({ name: 'KUBE-TEST-FULL', type: 'hash:ip', family: 4 }, '10.2.2.2'), Errno.ENOSPC],
     ];
+    // One setup for every case: a refused operation changes nothing, which each case checks.
+    destroySets();
+    await createAll(restore);
+    await restore.apply(new IpsetTransaction()
+      .create({ name: 'KUBE-TEST-RANGE', type: 'bitmap:port', family: 4, range: { from: 30000, to: 32767 } })
+      .create({ name: 'KUBE-TEST-FULL', type: 'hash:ip', family: 4, maxelem: 1 }).add({ name: 'KUBE-TEST-FULL', type: 'hash:ip', family: 4 }, '10.2.2.1'));
+    const before = saved();
     for (const [what, build, errno] of cases) {
       for (const ipset of [hybrid, restore]) {
-        destroySets();
-        await createAll(restore);
-        await restore.apply(new IpsetTransaction()
-          .create({ name: 'KUBE-TEST-RANGE', type: 'bitmap:port', family: 4, range: { from: 30000, to: 32767 } })
-          .create({ name: 'KUBE-TEST-FULL', type: 'hash:ip', family: 4, maxelem: 1 }).add({ name: 'KUBE-TEST-FULL', type: 'hash:ip', family: 4 }, '10.2.2.1'));
-        const before = saved();
         const err = await failure(ipset, build());
         assert.ok(ipset === hybrid ? err instanceof IpsetNetlinkError : err instanceof IpsetRestoreError, `${what}: ${String(err)}`);
         assert.equal((err as KernelError).errno, errno, `${what} via ${ipset === hybrid ? 'netlink' : 'restore'}`);
@@ -154,7 +155,9 @@ describe('ipset member changes over netlink (real kernel)', () => {
     assert.equal(saved().has(S.ipvsIps.name), false);
   });
 
-  it('measures 1 add + 1 del on a 20k-member KUBE-LOOP-BACK, netlink vs ipset restore, and 10k adds in one batch', async () => {
+  // Correctness at a size where batching matters; the speed of one member change is the
+  // benchmark's (npm run bench: one endpoint change p50/p99), not a timed test's.
+  it('10k members in one netlink batch with no process, then single add + del rounds through both backends', async () => {
     destroySets();
     const pod = (i: number): string => `10.${128 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
     const entry = (i: number): string => `${pod(i)},tcp:8080,${pod(i)}`;
@@ -162,38 +165,17 @@ describe('ipset member changes over netlink (real kernel)', () => {
     const bulk = new IpsetTransaction();
     for (let i = 0; i < 10_000; i++) bulk.add(S.loopBack, entry(i));
     processes = 0;
-    const started = performance.now();
     await hybrid.apply(bulk);
-    const bulkMs = performance.now() - started;
     assert.equal(processes, 0);
     assert.equal((await restore.listMembers(S.loopBack.name)).length, 10_000);
-    const restoreBulk = new IpsetTransaction();
-    for (let i = 10_000; i < 20_000; i++) restoreBulk.add(S.loopBack, entry(i));
-    const restoreStarted = performance.now();
-    await restore.apply(restoreBulk);
-    const restoreBulkMs = performance.now() - restoreStarted;
-    assert.equal((await restore.listMembers(S.loopBack.name)).length, 20_000);
-
-    const rounds = 40;
-    const time = async (ipset: Ipset, addFrom: number, delFrom: number): Promise<number[]> => {
-      const out: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        const tx = new IpsetTransaction().add(S.loopBack, entry(addFrom + r)).del(S.loopBack, entry(delFrom + r));
-        const t0 = performance.now();
-        await ipset.apply(tx);
-        out.push(performance.now() - t0);
-      }
-      return out.sort((a, b) => a - b);
-    };
-    const viaNetlink = await time(hybrid, 30_000, 0);
-    const viaRestore = await time(restore, 40_000, 100);
+    const rounds = 5;
+    processes = 0;
+    for (const [ipset, addFrom, delFrom] of [[hybrid, 30_000, 0], [restore, 40_000, 100]] as const) {
+      for (let r = 0; r < rounds; r++) await ipset.apply(new IpsetTransaction().add(S.loopBack, entry(addFrom + r)).del(S.loopBack, entry(delFrom + r)));
+    }
+    assert.equal(processes, rounds, 'the hybrid rounds ran no process; each restore round one');
     const left = new Set(await restore.listMembers(S.loopBack.name));
-    assert.equal(left.size, 20_000, 'every round added one member and deleted another');
+    assert.equal(left.size, 10_000, 'every round added one member and deleted another');
     assert.ok(left.has(entry(30_000)) && left.has(entry(40_000 + rounds - 1)) && !left.has(entry(0)) && !left.has(entry(100 + rounds - 1)));
-    const pct = (xs: number[], p: number): string => (xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN).toFixed(2);
-    console.log(`1 add + 1 del on KUBE-LOOP-BACK (20k members), ${rounds} rounds: netlink p50 ${pct(viaNetlink, 0.5)} ms p99 ${pct(viaNetlink, 0.99)} ms; ` +
-      `ipset restore p50 ${pct(viaRestore, 0.5)} ms p99 ${pct(viaRestore, 0.99)} ms`);
-    console.log(`10000 adds: netlink one batch ${bulkMs.toFixed(0)} ms; ipset restore ${restoreBulkMs.toFixed(0)} ms`);
-    assert.ok(Number(pct(viaNetlink, 0.5)) < Number(pct(viaRestore, 0.5)), 'netlink is faster than a process per change');
   });
 });
