@@ -89,7 +89,12 @@ export function inPod(pod: string, command: string, ...args: string[]): string {
 const SERVER_SOURCE = `
 const http = require('node:http');
 const [name, port] = process.argv.slice(1);
-http.createServer((req, res) => { res.setHeader('connection', 'close'); res.end(name + '\\n'); })
+// GET /source answers "name remoteAddress": the client address the pod sees (masqueraded or not).
+http.createServer((req, res) => {
+  res.setHeader('connection', 'close');
+  const source = (req.socket.remoteAddress || '').replace(/^::ffff:/, '');
+  res.end(req.url === '/source' ? name + ' ' + source + '\\n' : name + '\\n');
+})
   .listen({ port: Number(port), host: '::', ipv6Only: false }, () => process.stdout.write('ready\\n'));
 `;
 
@@ -109,14 +114,14 @@ export async function startNameServer(pod: string, port: number): Promise<ChildP
 
 const CLIENT_SOURCE = `
 const net = require('node:net');
-const [host, port, count, timeout] = process.argv.slice(1);
+const [host, port, count, timeout, path, localAddress] = process.argv.slice(1);
 (async () => {
   const answers = [];
   for (let i = 0; i < Number(count); i++) {
     answers.push(await new Promise((resolve) => {
       let data = '';
-      const s = net.connect({ host, port: Number(port), timeout: Number(timeout) });
-      s.on('connect', () => s.end('GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n'));
+      const s = net.connect({ host, port: Number(port), timeout: Number(timeout), ...(localAddress ? { localAddress } : {}) });
+      s.on('connect', () => s.end('GET ' + path + ' HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n'));
       s.on('data', (d) => { data += d; });
       s.on('end', () => resolve((data.split('\\r\\n\\r\\n')[1] || '').trim() || 'EMPTY'));
       s.on('timeout', () => { s.destroy(); resolve('TIMEOUT'); });
@@ -127,13 +132,20 @@ const [host, port, count, timeout] = process.argv.slice(1);
 })();
 `;
 
+export interface HttpOptions {
+  /** `/source`: the pod answers with its name and the client address it sees. */
+  readonly path?: '/' | '/source';
+  /** The client's source address (a namespace with several addresses). */
+  readonly localAddress?: string;
+}
+
 /**
  * Makes `count` HTTP requests to host:port from a namespace (undefined: the sandbox's own, i.e. the
  * node) and returns each answer: a pod name, or TIMEOUT/ECONNREFUSED/… Each request is a new TCP
  * connection, so the IPVS scheduler picks again every time.
  */
-export function httpFrom(namespace: string | undefined, host: string, port: number, count = 1, timeoutMs = 2000): string[] {
-  const args = ['-e', CLIENT_SOURCE, host, String(port), String(count), String(timeoutMs)];
+export function httpFrom(namespace: string | undefined, host: string, port: number, count = 1, timeoutMs = 2000, options: HttpOptions = {}): string[] {
+  const args = ['-e', CLIENT_SOURCE, host, String(port), String(count), String(timeoutMs), options.path ?? '/', options.localAddress ?? ''];
   const out = namespace === undefined ? tool(process.execPath, ...args) : inPod(namespace, process.execPath, ...args);
   return JSON.parse(out) as string[];
 }

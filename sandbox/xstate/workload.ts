@@ -5,7 +5,9 @@
  * widest vector registers the CPU has, so if user-mode-linux (or the xstate interposer) let one
  * thread's register state leak into another's, some results come out wrong.
  *
- * `runWorkload(ms)` returns how many results were checked and how many were wrong.
+ * `runWorkload(ms, minChecked)` runs for at least `ms` and until at least `minChecked` results were
+ * checked (a slow or loaded host takes longer instead of checking too little), and returns how many
+ * results were checked and how many were wrong.
  */
 import { createHash, pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -35,7 +37,7 @@ function sha256(b: Buffer): string {
 }
 
 /** One worker: copy, compare, search, hash and JSON round trips, each against a known answer. */
-function workerLoop(seed: number, ms: number): WorkloadResult {
+function workerLoop(seed: number, ms: number, minChecked: number): WorkloadResult {
   const source = pattern(seed);
   const digest = sha256(source);
   const needle = source.subarray(BUFFER_BYTES - 64);
@@ -45,7 +47,7 @@ function workerLoop(seed: number, ms: number): WorkloadResult {
   let wrong = 0;
   const check = (ok: boolean): void => { checked++; if (!ok) wrong++; };
   const end = Date.now() + ms;
-  while (Date.now() < end) {
+  while (Date.now() < end || checked < minChecked) {
     const copy = Buffer.from(source);
     check(copy.equals(source));
     check(copy.indexOf(needle) === BUFFER_BYTES - 64);
@@ -56,14 +58,14 @@ function workerLoop(seed: number, ms: number): WorkloadResult {
 }
 
 /** The main thread keeps libuv's pool busy with PBKDF2 and zlib round trips meanwhile. */
-async function poolLoop(ms: number): Promise<WorkloadResult> {
+async function poolLoop(ms: number, minChecked: number): Promise<WorkloadResult> {
   const input = pattern(99, 256 * 1024);
   const key = (await promisify(pbkdf2)('secret', 'salt', 2000, 64, 'sha512')).toString('hex');
   const packed = await promisify(deflate)(input);
   let checked = 0;
   let wrong = 0;
   const end = Date.now() + ms;
-  while (Date.now() < end) {
+  while (Date.now() < end || checked < minChecked) {
     const [k, packedAgain] = await Promise.all([
       promisify(pbkdf2)('secret', 'salt', 2000, 64, 'sha512'),
       promisify(deflate)(input),
@@ -77,17 +79,18 @@ async function poolLoop(ms: number): Promise<WorkloadResult> {
   return { checked, wrong };
 }
 
-export async function runWorkload(ms: number, workers = 4): Promise<WorkloadResult> {
+export async function runWorkload(ms: number, minChecked = 0, workers = 4): Promise<WorkloadResult> {
+  const each = Math.ceil(minChecked / (workers + 1));
   const running = Array.from({ length: workers }, (_, seed) => new Promise<WorkloadResult>((resolve, reject) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { seed, ms } });
+    const w = new Worker(new URL(import.meta.url), { workerData: { seed, ms, minChecked: each } });
     w.once('message', resolve);
     w.once('error', reject);
   }));
-  const results = await Promise.all([...running, poolLoop(ms)]);
+  const results = await Promise.all([...running, poolLoop(ms, each)]);
   return results.reduce((a, r) => ({ checked: a.checked + r.checked, wrong: a.wrong + r.wrong }), { checked: 0, wrong: 0 });
 }
 
 if (!isMainThread) {
-  const { seed, ms } = workerData as { seed: number; ms: number };
-  parentPort?.postMessage(workerLoop(seed, ms));
+  const { seed, ms, minChecked } = workerData as { seed: number; ms: number; minChecked: number };
+  parentPort?.postMessage(workerLoop(seed, ms, minChecked));
 }

@@ -55,5 +55,7 @@ function familyConfigs(s: Settings, served: readonly IpFamily[], nodeName: strin
     masqueradeBit: s.masqueradeBit,
     clusterCIDR: s.clusterCIDRs.find((c) => c.includes(':') === (family === 6)),
     excludeCIDRs: s.excludeCIDRs.filter((c) => c.includes(':') === (family === 6)),
+    // Not split by family: an IPv4-only allowlist refuses IPv6 externalIPs rather than allowing them all.
+    externalIPs: { enabled: !s.externalIPsDisabled, cidrs: s.externalIPCIDRs },
   }));
 }

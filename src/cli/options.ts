@@ -79,7 +79,9 @@ export function buildCommand(writeErr: (text: string) => void = (text) => proces
     .addOption(new Option('--ipvs-backend <backend>', 'how IPVS is programmed').choices(['netlink', 'ipvsadm']).default('netlink'))
     .addOption(new Option('--iptables-backend <backend>', 'iptables binaries to use (default: $IPVS_PROXIER_IPTABLES_BACKEND, else detected from the node\'s rules)').choices(['legacy', 'nft']))
     .addOption(new Option('--ip-families <list>', 'IP families to serve: 4, 6 or 4,6 (default: those of --cluster-cidr, else 4)').argParser(familiesParser))
-    .option('--service-node-port-range <from-to>', "the API server's node-port range; node ports outside it are ignored (default 30000-32767)");
+    .option('--service-node-port-range <from-to>', "the API server's node-port range; node ports outside it are ignored (default 30000-32767)")
+    .option('--external-ip-cidrs <cidrs>', 'serve Service externalIPs only inside these comma-separated CIDRs (default: all; CVE-2020-8554)')
+    .addOption(new Option('--disable-external-ips [bool]', 'serve no Service externalIPs at all (CVE-2020-8554)').argParser(parseBool));
   for (const [flags, help, path] of CONFIG_FLAGS) command.addOption(new Option(flags, help).argParser(flagParser(path)));
   return command.exitOverride().configureOutput({ writeErr });
 }
@@ -104,6 +106,9 @@ export function resolveCommand(command: Command, file: ReturnType<typeof decodeC
     iptablesBackend: o['iptablesBackend'] as 'legacy' | 'nft' | undefined,
     families: o['ipFamilies'] as IpFamily[] | undefined,
     serviceNodePortRange: o['serviceNodePortRange'] as string | undefined,
+    externalIPCIDRs: o['externalIpCidrs'] as string | undefined,
+    // A bare `--disable-external-ips` is true, as a Go bool flag.
+    externalIPsDisabled: o['disableExternalIps'] === undefined ? false : o['disableExternalIps'] !== false,
   };
   return resolveSettings({ file, flags, extras });
 }

@@ -28,6 +28,9 @@ export interface ExtraOptions {
   readonly families: readonly IpFamily[] | undefined;
   /** `--service-node-port-range` as given (the API server's flag: no config file field). */
   readonly serviceNodePortRange: string | undefined;
+  /** `--external-ip-cidrs` as given, comma-separated (no config file field: upstream has none). */
+  readonly externalIPCIDRs?: string | undefined;
+  readonly externalIPsDisabled?: boolean | undefined;
 }
 
 export interface ResolveInput {
@@ -77,6 +80,8 @@ export function resolveSettings(input: ResolveInput): Resolved {
     ipvsTimeouts: { tcp: v.ipvsTimeout(pick('ipvs.tcpTimeout')), tcpFin: v.ipvsTimeout(pick('ipvs.tcpFinTimeout')), udp: v.ipvsTimeout(pick('ipvs.udpTimeout')) },
     nodePortAddresses: v.nodePortAddresses(pick('nodePortAddresses')),
     serviceNodePortRange: v.serviceNodePortRange(input.extras.serviceNodePortRange),
+    externalIPCIDRs: v.externalIPCIDRs(input.extras.externalIPCIDRs),
+    externalIPsDisabled: input.extras.externalIPsDisabled ?? false,
     syncPeriodMs,
     minSyncPeriodMs,
     configSyncPeriodMs: v.positiveDuration(pick('configSyncPeriod'), DEFAULTS.configSyncPeriodMs),

@@ -46,6 +46,13 @@ export interface Settings {
    * is ignored (with a warning), so a nodePort of 22 can never take over the node's SSH.
    */
   readonly serviceNodePortRange: { readonly from: number; readonly to: number };
+  /**
+   * `--external-ip-cidrs`: Service externalIPs are served only inside these CIDRs (empty: all, as
+   * upstream). Anyone who may create a Service can otherwise intercept any address (CVE-2020-8554).
+   */
+  readonly externalIPCIDRs: readonly string[];
+  /** `--disable-external-ips`: no Service externalIP is served at all. */
+  readonly externalIPsDisabled: boolean;
   readonly syncPeriodMs: number;
   readonly minSyncPeriodMs: number;
   readonly configSyncPeriodMs: number;

@@ -133,6 +133,13 @@ export function nodePortAddresses(entry: Entry | undefined): NodePortAddresses {
   return { kind: 'cidrs', cidrs: cidrList(entry) };
 }
 
+/** `--external-ip-cidrs`: comma-separated CIDRs of either family; empty or unset allows every externalIP. */
+export function externalIPCIDRs(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const entry: Entry = { value: text.split(',').map((s) => s.trim()).filter((s) => s !== ''), name: '--external-ip-cidrs', file: undefined };
+  return cidrList(entry);
+}
+
 const SERVICE_NODE_PORT_RANGE_FLAG = '--service-node-port-range';
 
 /**

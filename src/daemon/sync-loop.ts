@@ -72,13 +72,16 @@ export class SyncLoop {
     if (current !== undefined) this.warnIfPartiallyServed(current);
   }
 
-  /** This release programs ClusterIPs only: say so once per service instead of failing silently. */
+  /** What this release does not serve of a service: say so once per service instead of failing silently. */
   private warnIfPartiallyServed(service: Service): void {
     const unserved = unservedFeatures(service);
     const name = `${service.namespace}/${service.name}`;
     if (unserved.length === 0 || this.warnedPartial.has(name)) return;
     this.warnedPartial.add(name);
-    this.o.logger.warn({ service: name, unserved }, 'only the ClusterIP of this service is programmed; NodePort, externalIPs and LoadBalancer IPs are not supported yet');
+    this.o.logger.warn(
+      { service: name, unserved },
+      `healthCheckNodePort ${service.healthCheckNodePort} is not answered yet: load balancers that probe it see this node as down; its traffic is served`,
+    );
   }
 
   endpointSliceChanged(previous: EndpointSliceInfo | undefined, current: EndpointSliceInfo | undefined): void {
@@ -121,10 +124,7 @@ export async function readNodeAddresses(o: Pick<SyncLoopOptions, 'proxier' | 'lo
   }
 }
 
+/** NodePorts, externalIPs and LoadBalancer IPs are programmed; the health-check HTTP server is not yet. */
 export function unservedFeatures(service: Service): string[] {
-  const out: string[] = [];
-  if (service.ports.some((p) => p.nodePort > 0)) out.push('nodePort');
-  if (service.externalIPs.length > 0) out.push('externalIPs');
-  if (service.loadBalancerIngress.length > 0) out.push('loadBalancer ingress');
-  return out;
+  return service.healthCheckNodePort > 0 ? ['healthCheckNodePort'] : [];
 }

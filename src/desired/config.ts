@@ -26,7 +26,21 @@ export interface FamilyConfig {
   readonly clusterCIDR: string | undefined;
   /** `--ipvs-exclude-cidrs`: virtual servers in these ranges are never cleaned up. */
   readonly excludeCIDRs: readonly string[];
+  /** Which Service externalIPs are served (CVE-2020-8554: anyone who can create a Service could intercept any address). */
+  readonly externalIPs: ExternalIPPolicy;
 }
+
+/**
+ * `--disable-external-ips` and `--external-ip-cidrs`. Every family's CIDRs are kept together: an
+ * allowlist naming only IPv4 ranges refuses every IPv6 externalIP, it does not allow them all.
+ */
+export interface ExternalIPPolicy {
+  readonly enabled: boolean;
+  /** Empty: every address is allowed (upstream's behaviour). */
+  readonly cidrs: readonly string[];
+}
+
+export const ALLOW_ALL_EXTERNAL_IPS: ExternalIPPolicy = { enabled: true, cidrs: [] };
 
 export function masqueradeMark(config: Pick<FamilyConfig, 'masqueradeBit'>): string {
   // 2 ** bit, not 1 << bit: bit 31 would make a negative number.

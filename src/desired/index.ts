@@ -12,7 +12,7 @@
  */
 import type { ServiceName } from '../model/types.ts';
 import { conflict, ConflictTracker, outranks, type Claimant, type Conflict, type ConflictChanges } from './conflicts.ts';
-import type { DesiredVirtualServer, ServiceContribution, SetMember } from './contribution.ts';
+import type { DesiredVirtualServer, ExternalIPRefusal, ServiceContribution, SetMember } from './contribution.ts';
 import { EMPTY_CONTRIBUTION } from './contribution.ts';
 import { virtualServerId, type VirtualServerId } from './ids.ts';
 
@@ -37,6 +37,13 @@ interface MemberDelta {
 
 type Claims = Map<ServiceName, DesiredVirtualServer>;
 
+/** A service whose refused externalIPs changed since the last `takeRefusalChanges()`. */
+export interface RefusalChange {
+  readonly service: ServiceName;
+  readonly before: readonly ExternalIPRefusal[];
+  readonly after: readonly ExternalIPRefusal[];
+}
+
 export class DesiredStateIndex {
   private readonly services = new Map<ServiceName, Entry>();
   private readonly addressRefs = new Map<string, number>();
@@ -47,6 +54,8 @@ export class DesiredStateIndex {
   private changedAddresses = new Set<string>();
   private changedVirtualServers = new Set<VirtualServerId>();
   private changedSets = new Set<string>();
+  /** Refusals as last taken, per service whose refusals changed since. */
+  private refusalsBefore = new Map<ServiceName, readonly ExternalIPRefusal[]>();
 
   /**
    * Replaces a service's contribution; pass undefined when the service is gone. `createdAt`
@@ -64,6 +73,21 @@ export class DesiredStateIndex {
     const delta: MemberDelta = { added: [...next.setMembers], removed: [...previous.setMembers] };
     for (const id of ids) this.settle(id, before.get(id), delta);
     this.updateMembers(delta);
+    this.noteRefusals(name, previous.refusedExternalIPs, next.refusedExternalIPs);
+  }
+
+  /**
+   * Services whose refused externalIPs changed since the last call (an edit reverted in between
+   * is none), so the engine logs a refusal once per change, not once per sync.
+   */
+  takeRefusalChanges(): RefusalChange[] {
+    const out: RefusalChange[] = [];
+    for (const [service, before] of this.refusalsBefore) {
+      const after = this.services.get(service)?.contribution.refusedExternalIPs ?? [];
+      if (refusalKey(before) !== refusalKey(after)) out.push({ service, before, after });
+    }
+    this.refusalsBefore = new Map();
+    return out;
   }
 
   takeChanges(): DesiredChanges {
@@ -103,6 +127,10 @@ export class DesiredStateIndex {
 
   get serviceCount(): number {
     return this.services.size;
+  }
+
+  private noteRefusals(name: ServiceName, previous: readonly ExternalIPRefusal[], next: readonly ExternalIPRefusal[]): void {
+    if (refusalKey(previous) !== refusalKey(next) && !this.refusalsBefore.has(name)) this.refusalsBefore.set(name, previous);
   }
 
   private updateAddresses(previous: readonly string[], next: readonly string[]): void {
@@ -177,6 +205,10 @@ export class DesiredStateIndex {
       if (refs !== undefined && decrement(refs, member)) this.changedSets.add(set);
     }
   }
+}
+
+function refusalKey(refusals: readonly ExternalIPRefusal[]): string {
+  return refusals.map((r) => `${r.address} ${r.reason}`).sort().join(',');
 }
 
 /** Returns true when the key went from absent to present. */

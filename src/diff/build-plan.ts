@@ -12,7 +12,7 @@ import type { Plan } from '../plan/plan.ts';
 import { diffIpvs } from './ipvs.ts';
 import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } from './observed.ts';
 import { analyzeRemoval, isEmptyRemoval, type RemovalAnalysis } from '../ownership/iptables-removal.ts';
-import { upstreamNodePorts } from '../ownership/node-ports.ts';
+import { nodePortsFromSets } from '../ownership/node-ports.ts';
 import { ownsVirtualServer, type VirtualServerScope } from '../ownership/virtual-servers.ts';
 
 export interface PlanInput {
@@ -23,6 +23,13 @@ export interface PlanInput {
   readonly observed: ObservedState;
   /** undefined: full diff over everything. */
   readonly changes: DesiredChanges | undefined;
+  /**
+   * The desired rules changed (KUBE-IPVS-OUT-FILTER follows the load-balancer source ranges): a
+   * partial diff compares them with the mirror too. A full diff always does.
+   */
+  readonly iptablesChanged?: boolean;
+  /** Servers this process desired off kube-ipvs0 (ownership/served-servers.ts). */
+  readonly served?: (key: Extract<ObservedVirtualServer['service']['key'], { kind: 'address' }>) => boolean;
 }
 
 export function buildPlan(input: PlanInput): Plan {
@@ -41,7 +48,7 @@ export function buildPlan(input: PlanInput): Plan {
     createSets: input.sets.filter((s) => !observed.sets.has(s.name)),
     addMembers: members.add,
     deleteMembers: members.delete,
-    iptables: full && !iptablesMatch(input.iptables, observed) ? input.iptables : undefined,
+    iptables: (full || input.iptablesChanged === true) && !iptablesMatch(input.iptables, observed) ? input.iptables : undefined,
     iptablesRemoval: leftovers === undefined || isEmptyRemoval(leftovers.removal) ? undefined : leftovers.removal,
     ipvs: diffIpvs({
       ids: [...vsIds].sort(),
@@ -70,10 +77,11 @@ function staleSets(input: PlanInput, observed: ObservedState, leftovers: Removal
 }
 
 /**
- * Which observed virtual servers the ownership module lets this family's diff delete. Upstream's
- * node ports come from the NodePort sets as observed, i.e. before this plan destroys them (its
- * destroySets step runs after the ipvs step): the takeover sync deletes upstream's NodePort
- * virtual servers, and once the sets are gone nothing vouches for a node-IP server any more.
+ * Which observed virtual servers the ownership module lets this family's diff delete. Node ports
+ * come from the NodePort (and externalIP, load-balancer) sets as observed, i.e. before this plan
+ * deletes their members (the ipvs step runs after the ipset step, but the diff reads them first):
+ * the takeover sync deletes upstream's node-IP virtual servers that we do not serve, and a port
+ * removed in this sync still vouches for the server this plan deletes.
  */
 function ownedBy(input: PlanInput, observed: ObservedState): (vs: ObservedVirtualServer) => boolean {
   let scope: VirtualServerScope | undefined;
@@ -82,8 +90,9 @@ function ownedBy(input: PlanInput, observed: ObservedState): (vs: ObservedVirtua
     family: input.config.family,
     onKubeIpvs0: (address) => observed.addresses.has(address) || input.desired.hasAddress(address),
     nodeIPs: new Set(input.config.nodeIPs),
-    nodePorts: [upstreamNodePorts(observed.sets)],
+    nodePorts: [nodePortsFromSets(observed.sets)],
     excludeCIDRs: input.config.excludeCIDRs,
+    served: input.served,
   });
   return (vs) => ownsVirtualServer(vs.service.key, scopeOf());
 }

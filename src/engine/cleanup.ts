@@ -21,7 +21,7 @@ import { InUseError } from '../ownership/errors.ts';
 import { addRemoval, analyzeRemoval, isEmptyRemoval, type RuleRef } from '../ownership/iptables-removal.ts';
 import { REMOVAL_ORDER, type RemovalStep } from '../ownership/removal-order.ts';
 import { ownedSetFamily } from '../ownership/sets.ts';
-import { upstreamNodePortSetNames, upstreamNodePorts } from '../ownership/node-ports.ts';
+import { nodePortSetNames, nodePortsFromSets } from '../ownership/node-ports.ts';
 import { ownsVirtualServer, type VirtualServerScope } from '../ownership/virtual-servers.ts';
 import { nodeAddressesOf } from '../model/node-state.ts';
 import type { IpFamily } from '../validate/validate.ts';
@@ -107,9 +107,9 @@ class CleanupRun {
     await this.attempt('cleanup virtualServers: node ports', async () => {
       const [local, sets] = await Promise.all([this.#kernel.links.listLocalAddresses(), this.#kernel.ipset.list()]);
       const node = nodeAddressesOf(local);
-      const names = new Set(upstreamNodePortSetNames());
+      const names = new Set(nodePortSetNames());
       const nodePortSets = new Map(sets.filter((set) => names.has(set.name)).map((set) => [set.name, set.members]));
-      evidence = { nodeIPs: new Set([...node[4], ...node[6]]), nodePorts: [upstreamNodePorts(nodePortSets)] };
+      evidence = { nodeIPs: new Set([...node[4], ...node[6]]), nodePorts: [nodePortsFromSets(nodePortSets)] };
     });
     return evidence;
   }

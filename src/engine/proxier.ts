@@ -23,6 +23,7 @@ import { NodeTracker } from '../tracking/node-tracker.ts';
 import { ServiceCache, sliceKey } from '../tracking/service-cache.ts';
 import type { IpFamily } from '../validate/validate.ts';
 import { logConflicts } from './conflict-logging.ts';
+import { logRefusals } from './refusal-logging.ts';
 import { ipvsMode } from './ipvs-mode.ts';
 import type { FamilyProxy, ModePlan, ProxyMode } from './proxy-mode.ts';
 import { ensureSysctls } from './sysctls.ts';
@@ -168,6 +169,7 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
   private recompute(family: FamilyProxy<P, S>, dirty: Iterable<ServiceName>): void {
     for (const name of dirty) family.contribute(name, this.cache.service(name), this.cache.endpoints(name));
     logConflicts(this.options.logger, family.takeConflictChanges(), (name) => this.describe(name));
+    logRefusals(this.options.logger, family.takeRefusalChanges(), (name) => this.describe(name));
   }
 
   private describe(name: ServiceName): string {

@@ -9,6 +9,7 @@
  */
 import type { FamilyConfig } from '../desired/config.ts';
 import type { ConflictChanges } from '../desired/conflicts.ts';
+import type { RefusalChange } from '../desired/index.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { ServiceEndpoints } from '../desired/contribution.ts';
 import type { Service, ServiceName } from '../model/types.ts';
@@ -31,6 +32,8 @@ export interface FamilyProxy<P extends ModePlan, Snapshot> {
   contribute(name: ServiceName, service: Service | undefined, endpoints: ServiceEndpoints): void;
   /** Services claiming the same kernel object, since the last call (the engine logs them). */
   takeConflictChanges(): ConflictChanges;
+  /** Services whose refused externalIPs changed, since the last call (the engine logs them). */
+  takeRefusalChanges(): readonly RefusalChange[];
   /** Observe (full: the snapshot plus per-family reads; partial: the mirror) and diff. */
   plan(full: boolean, snapshot: () => Promise<Snapshot>): Promise<P>;
   /** The plan was applied (perhaps partly: any failure makes the next sync full anyway). */

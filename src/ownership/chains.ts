@@ -33,21 +33,20 @@ export const IptablesModeChain = {
 
 type ChainTable = Readonly<Record<Table, readonly string[]>>;
 
+/** Every chain of upstream's IPVS mode is ours now (desired/iptables-rules.ts writes them all). */
 const OURS: ChainTable = {
-  nat: [Chain.SERVICES, Chain.POSTROUTING, Chain.MARK_MASQ],
-  filter: [Chain.FORWARD, Chain.IPVS_FILTER],
+  nat: [Chain.SERVICES, Chain.POSTROUTING, Chain.MARK_MASQ, Chain.NODE_PORT, Chain.LOAD_BALANCER],
+  filter: [
+    Chain.FORWARD, Chain.NODE_PORT, Chain.PROXY_FIREWALL, Chain.SOURCE_RANGES_FIREWALL, Chain.IPVS_FILTER, Chain.IPVS_OUT_FILTER,
+  ],
   mangle: [],
   raw: [],
 };
 
 const ADOPTED: ChainTable = {
-  nat: [
-    Chain.NODE_PORT, Chain.LOAD_BALANCER, // IPVS mode
-    IptablesModeChain.NODE_PORTS, IptablesModeChain.PROXY_CANARY, // iptables mode
-  ],
+  nat: [IptablesModeChain.NODE_PORTS, IptablesModeChain.PROXY_CANARY], // iptables mode
   filter: [
-    Chain.NODE_PORT, Chain.PROXY_FIREWALL, Chain.SOURCE_RANGES_FIREWALL, Chain.IPVS_OUT_FILTER, // IPVS mode
-    // iptables mode (which also has a KUBE-PROXY-FIREWALL here, and a second KUBE-SERVICES)
+    // iptables mode (which also has a KUBE-PROXY-FIREWALL here, ours now and rewritten whole, and a second KUBE-SERVICES)
     Chain.SERVICES, IptablesModeChain.EXTERNAL_SERVICES, IptablesModeChain.NODE_PORTS, IptablesModeChain.PROXY_CANARY,
   ],
   mangle: [IptablesModeChain.PROXY_CANARY],

@@ -29,13 +29,8 @@ function upstream(table: Table, chain: string, target: string, comment: string, 
 
 const OURS: readonly OwnedJump[] = JUMPS.map((j) => ({ table: j.table, chain: j.chain, args: jumpArgs(j) }));
 
-/** Upstream's jumps that are not also ours (nat's and KUBE-FORWARD's are identical to ours). */
+/** Upstream's jumps that are not also ours (every IPVS-mode jump, iptablesJumpChain, is identical to one of ours). */
 const ADOPTED: readonly OwnedJump[] = [
-  // IPVS mode: iptablesJumpChain.
-  upstream('filter', 'INPUT', Chain.NODE_PORT, 'kubernetes health check rules'),
-  upstream('filter', 'INPUT', Chain.PROXY_FIREWALL, 'kube-proxy firewall rules'),
-  upstream('filter', 'FORWARD', Chain.PROXY_FIREWALL, 'kube-proxy firewall rules'),
-  upstream('filter', 'OUTPUT', Chain.IPVS_OUT_FILTER, 'kubernetes ipvs access filter'),
   // iptables mode: iptablesJumpChains, plus the INPUT jump of 1.13-1.19 (iptablesCleanupOnlyChains).
   upstream('filter', 'INPUT', IptablesModeChain.EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', CTSTATE_NEW),
   upstream('filter', 'FORWARD', IptablesModeChain.EXTERNAL_SERVICES, 'kubernetes externally-visible service portals', CTSTATE_NEW),

@@ -4,12 +4,17 @@
  * another load balancer, an operator's `ipvsadm -A`), so the address alone proves nothing: the
  * port must be a node port someone we answer for published. Each source is one NodePorts:
  *
- * - upstream kube-proxy's IPVS mode, read from its NodePort sets as the kernel holds them
- *   (pkg/proxy/ipvs/proxier.go). `KUBE-NODE-PORT-TCP`/`-UDP` and their `-LOCAL-` variants are
- *   bitmap:port: a member is a port, served on every node IP. `KUBE-NODE-PORT-SCTP-HASH` and
- *   `-LOCAL-SCTP-HASH` are hash:ip,port with one `nodeIP,sctp:port` member per node IP, so they
- *   name the address too. IPv6 copies are `KUBE-6-…` (desired/names.ts);
- * - ours, from the desired state, once NodePort lands.
+ * - the NodePort, externalIP and load-balancer sets as the kernel (or the mirror) holds them:
+ *   ours and upstream kube-proxy IPVS mode's, which share the names (pkg/proxy/ipvs/proxier.go).
+ *   `KUBE-NODE-PORT-TCP`/`-UDP` and their `-LOCAL-` variants are bitmap:port: a member is a port,
+ *   served on every node IP. `KUBE-NODE-PORT-SCTP-HASH` and `-LOCAL-SCTP-HASH` are hash:ip,port
+ *   with one `nodeIP,sctp:port` member per node IP, so they name the address too, as do
+ *   `KUBE-EXTERNAL-IP`(`-LOCAL`) and `KUBE-LOAD-BALANCER` for an externalIP or ingress IP that is
+ *   one of the node's own addresses (served there, not bound on kube-ipvs0). IPv6 copies are
+ *   `KUBE-6-…` (desired/names.ts). Read before the same plan deletes members, so a port removed in
+ *   this sync still vouches for the virtual server the plan deletes;
+ * - the servers this process has desired on node IPs (ServedServers, engine/ipvs-mode.ts), which
+ *   also covers a node IP that has gone away and a deletion that failed after its set member went.
  */
 import { SetName, familySetName, type BaseSetName } from '../desired/names.ts';
 import type { VirtualServerKey } from '../kernel/ipvs/types.ts';
@@ -47,32 +52,35 @@ function portKey(family: IpFamily, protocol: Protocol, port: number): string {
   return `${family} ${protocol} ${port}`;
 }
 
-/** Upstream's NodePort sets; `protocol` for bitmap:port sets, whose members do not carry one. */
-const UPSTREAM_SETS: readonly { readonly base: BaseSetName; readonly protocol?: Protocol }[] = [
+/** The sets that name node-IP servers; `protocol` for bitmap:port sets, whose members do not carry one. */
+const EVIDENCE_SETS: readonly { readonly base: BaseSetName; readonly protocol?: Protocol }[] = [
   { base: SetName.NODE_PORT_TCP, protocol: 'TCP' },
   { base: SetName.NODE_PORT_LOCAL_TCP, protocol: 'TCP' },
   { base: SetName.NODE_PORT_UDP, protocol: 'UDP' },
   { base: SetName.NODE_PORT_LOCAL_UDP, protocol: 'UDP' },
   { base: SetName.NODE_PORT_SCTP_HASH },
   { base: SetName.NODE_PORT_LOCAL_SCTP_HASH },
+  { base: SetName.EXTERNAL_IP },
+  { base: SetName.EXTERNAL_IP_LOCAL },
+  { base: SetName.LOAD_BALANCER },
 ];
 
 const FAMILIES: readonly IpFamily[] = [4, 6];
 
-/** Every family's upstream NodePort set names (what `--cleanup` reads before destroying them). */
-export function upstreamNodePortSetNames(): string[] {
-  return FAMILIES.flatMap((family) => UPSTREAM_SETS.map(({ base }) => familySetName(base, family)));
+/** Every family's evidence set names (what `--cleanup` reads before destroying them). */
+export function nodePortSetNames(): string[] {
+  return FAMILIES.flatMap((family) => EVIDENCE_SETS.map(({ base }) => familySetName(base, family)));
 }
 
 /**
- * Upstream's node ports, from the members of its NodePort sets (set name → members; any other set
- * in the map is ignored). An absent set is no evidence, and neither is a member not in ipset's
- * canonical text (the kernel layer prints only that): a wrong guess would delete a foreign server.
+ * The node ports the evidence sets name (set name → members; any other set in the map is
+ * ignored). An absent set is no evidence, and neither is a member not in ipset's canonical text
+ * (the kernel layer prints only that): a wrong guess would delete a foreign server.
  */
-export function upstreamNodePorts(sets: ReadonlyMap<string, Iterable<string>>): NodePorts {
+export function nodePortsFromSets(sets: ReadonlyMap<string, Iterable<string>>): NodePorts {
   const out = new NodePorts();
   for (const family of FAMILIES) {
-    for (const { base, protocol } of UPSTREAM_SETS) {
+    for (const { base, protocol } of EVIDENCE_SETS) {
       for (const member of sets.get(familySetName(base, family)) ?? []) addMember(out, family, protocol, member);
     }
   }

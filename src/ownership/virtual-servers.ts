@@ -9,9 +9,10 @@
  * - Node ports: an address that is one of this node's IPs (node state, every link but kube-ipvs0)
  *   AND a protocol and port some NodePorts source vouches for (node-ports.ts). Node IPs are shared
  *   with keepalived, other load balancers and operators, so the address alone proves nothing.
- *   Today the one source is upstream kube-proxy's NodePort sets, read from the kernel before the
- *   same plan (or `--cleanup`) destroys them; once they are gone, nothing claims a node-IP server
- *   any more. NodePort will add its own ports from the desired state as one more NodePorts.
+ *   The source is the NodePort, externalIP and load-balancer sets (ours and upstream's share the
+ *   names), as observed before the same plan removes members (or `--cleanup` destroys the sets).
+ * - Served: a server this process desired on a node IP (served-servers.ts), even if the IP has
+ *   gone from the node since: we created it, and nobody else put that address and port there.
  *
  * `--ipvs-exclude-cidrs` overrides every claim: upstream never deletes a virtual server in those
  * ranges. Firewall-mark virtual servers are never ours (we create none).
@@ -36,6 +37,8 @@ export interface VirtualServerScope {
   /** Every source of node ports; a node-IP virtual server is ours when one of them has its port. */
   readonly nodePorts: readonly NodePorts[];
   readonly excludeCIDRs: readonly string[];
+  /** Servers this process desired off kube-ipvs0 (ServedServers); absent: none (`--cleanup`). */
+  readonly served?: ((key: AddressKey) => boolean) | undefined;
 }
 
 type Claim = (key: AddressKey, scope: VirtualServerScope) => boolean;
@@ -43,6 +46,7 @@ type Claim = (key: AddressKey, scope: VirtualServerScope) => boolean;
 const CLAIMS: readonly Claim[] = [
   (key, scope) => scope.onKubeIpvs0(key.address),
   (key, scope) => scope.nodeIPs.has(key.address) && scope.nodePorts.some((ports) => ports.has(key)),
+  (key, scope) => scope.served?.(key) === true,
 ];
 
 export function ownsVirtualServer(key: VirtualServerKey, scope: VirtualServerScope): boolean {

@@ -46,7 +46,8 @@ export const IPVS_STEPS: StepTable<Plan, Mirror> = [
     step: 'ipset', abortsSync: true,
     writes: (p) => (p.createSets.length + p.addMembers.length + p.deleteMembers.length > 0 ? 1 : 0),
     render: (p) => [
-      ...p.createSets.map((s) => `ipset create ${s.name} ${s.type} family ${s.family === 4 ? 'inet' : 'inet6'}`),
+      // bitmap:port has no family; the transaction gives it the full port range, as upstream does.
+      ...p.createSets.map((s) => `ipset create ${s.name} ${s.type} ${s.type === 'bitmap:port' ? 'range 0-65535' : `family ${s.family === 4 ? 'inet' : 'inet6'}`}`),
       ...p.addMembers.map((m) => `ipset add ${m.set} ${m.member}`),
       ...p.deleteMembers.map((m) => `ipset del ${m.set} ${m.member}`),
     ],

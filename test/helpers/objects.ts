@@ -9,9 +9,15 @@ export interface ServiceSpec {
   name: string;
   namespace?: string;
   clusterIP: string;
-  ports?: { name?: string; port: number; protocol?: string }[];
+  ports?: { name?: string; port: number; protocol?: string; nodePort?: number }[];
   affinity?: number;
   internalTrafficPolicy?: 'Cluster' | 'Local';
+  type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  externalTrafficPolicy?: 'Cluster' | 'Local';
+  externalIPs?: string[];
+  /** status.loadBalancer.ingress */
+  ingress?: { ip: string; ipMode?: 'VIP' | 'Proxy' }[];
+  loadBalancerSourceRanges?: string[];
   /** metadata.creationTimestamp (RFC 3339); absent by default, as in a manifest. */
   createdAt?: string;
 }
@@ -26,7 +32,12 @@ export function serviceObject(s: ServiceSpec): Record<string, unknown> {
       ports: s.ports ?? [{ name: 'http', port: 80, protocol: 'TCP' }],
       ...(s.affinity === undefined ? {} : { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: s.affinity } } }),
       ...(s.internalTrafficPolicy === undefined ? {} : { internalTrafficPolicy: s.internalTrafficPolicy }),
+      ...(s.type === undefined ? {} : { type: s.type }),
+      ...(s.externalTrafficPolicy === undefined ? {} : { externalTrafficPolicy: s.externalTrafficPolicy }),
+      ...(s.externalIPs === undefined ? {} : { externalIPs: s.externalIPs }),
+      ...(s.loadBalancerSourceRanges === undefined ? {} : { loadBalancerSourceRanges: s.loadBalancerSourceRanges }),
     },
+    ...(s.ingress === undefined ? {} : { status: { loadBalancer: { ingress: s.ingress } } }),
   };
 }
 
@@ -72,6 +83,6 @@ export function slice(s: SliceSpec): EndpointSliceInfo {
 export function familyConfig(overrides: Partial<FamilyConfig> = {}): FamilyConfig {
   return {
     family: 4, nodeName: 'node-a', nodeZone: undefined, nodeIPs: [], nodePortAddresses: { kind: 'all' }, nodePortIPs: [], scheduler: 'rr', masqueradeAll: false, masqueradeBit: 14,
-    clusterCIDR: '10.244.0.0/16', excludeCIDRs: [], ...overrides,
+    clusterCIDR: '10.244.0.0/16', excludeCIDRs: [], externalIPs: { enabled: true, cidrs: [] }, ...overrides,
   };
 }

@@ -20,6 +20,7 @@ import type { VirtualServerKey } from '../../src/kernel/ipvs/types.ts';
 import {
   FOREIGN, NODE_IP, NODE_IP_PREFIX, foreignIptablesLines, foreignSetLines, nodeIpVirtualServers, setsTransaction, upstreamNode,
 } from '../helpers/node-fixtures.ts';
+import { desiredSets } from '../../src/desired/ipsets.ts';
 import { familyConfig, service, slice } from '../helpers/objects.ts';
 import { tool, toolQuiet } from './require-sandbox.ts';
 import { resetProxierState } from './reset.ts';
@@ -27,8 +28,9 @@ import { resetProxierState } from './reset.ts';
 const bin = fileURLToPath(new URL('../../bin/ipvs-proxier.js', import.meta.url));
 const SAVE = { 4: 'iptables-legacy-save', 6: 'ip6tables-legacy-save' } as const;
 const TABLES = ['mangle', 'nat', 'filter'] as const;
-const OUR_SETS = ['KUBE-6-CLUSTER-IP', 'KUBE-6-IPVS-IPS', 'KUBE-6-LOOP-BACK', 'KUBE-CLUSTER-IP', 'KUBE-IPVS-IPS', 'KUBE-LOOP-BACK'];
-const LEFTOVER_CHAINS = /KUBE-(NODE-PORT|LOAD-BALANCER|PROXY-FIREWALL|SOURCE-RANGES-FIREWALL|IPVS-OUT-FILTER|EXTERNAL-SERVICES|NODEPORTS|PROXY-CANARY|SVC-|SEP-|EXT-)/;
+// Every set and chain of upstream's IPVS mode is ours now (kept, rewritten); iptables mode's are leftovers.
+const OUR_SETS = [...desiredSets(4), ...desiredSets(6)].map((s) => s.name);
+const LEFTOVER_CHAINS = /KUBE-(EXTERNAL-SERVICES|NODEPORTS|PROXY-CANARY|SVC-|SEP-|EXT-)|load balancer firewall/;
 /** The link holding the node's IPs (a NIC on a real node). */
 const NODE_LINK = 'node0';
 const PROTOCOL_FLAG = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' } as const;

@@ -27,7 +27,7 @@ describe('config file only', () => {
       mode: 'ipvs', kubeconfig: '/var/lib/kube-proxy/kubeconfig.conf', master: undefined, bindAddress: '0.0.0.0',
       healthzBindAddress: '0.0.0.0:10256', metricsBindAddress: '127.0.0.1:10249', scheduler: 'rr', clusterCIDRs: ['10.244.0.0/16'],
       masqueradeAll: false, masqueradeBit: 14, excludeCIDRs: [], strictARP: true, ipvsTimeouts: { tcp: 0, tcpFin: 0, udp: 0 },
-      nodePortAddresses: { kind: 'all' }, serviceNodePortRange: { from: 30000, to: 32767 }, syncPeriodMs: 30_000, minSyncPeriodMs: 0, configSyncPeriodMs: 900_000,
+      nodePortAddresses: { kind: 'all' }, serviceNodePortRange: { from: 30000, to: 32767 }, externalIPCIDRs: [], externalIPsDisabled: false, syncPeriodMs: 30_000, minSyncPeriodMs: 0, configSyncPeriodMs: 900_000,
       ipvsBackend: 'netlink', iptablesBackend: undefined, families: undefined, verbosity: 0, logLevel: 'info',
     });
   });

@@ -10,28 +10,40 @@ import type { KernelAddress } from '../../../src/model/node-state.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
 import { familyConfig } from '../../helpers/objects.ts';
 
-function nodePortService(): Service {
+function nodePortService(healthCheckNodePort?: number): Service {
   const r = parseService({
     kind: 'Service', metadata: { name: 'web', namespace: 'shop' },
-    spec: { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ port: 80, nodePort: 30080 }], externalIPs: ['192.0.2.7'] },
+    spec: {
+      type: 'LoadBalancer', clusterIP: '10.96.0.10', ports: [{ port: 80, nodePort: 30080 }], externalIPs: ['192.0.2.7'],
+      ...(healthCheckNodePort === undefined ? {} : { externalTrafficPolicy: 'Local', healthCheckNodePort }),
+    },
+    status: { loadBalancer: { ingress: [{ ip: '198.51.100.1' }] } },
   });
   assert.equal(r.kind, 'ok');
   return (r as { value: Service }).value;
 }
 
-test('a service with parts this release does not program is named once in a warning', () => {
+test('NodePort, externalIPs and LoadBalancer are programmed: no warning', () => {
+  const lines: { level: number }[] = [];
+  const logger = pino({ level: 'info' }, { write: (text: string) => { lines.push(JSON.parse(text) as (typeof lines)[number]); } });
+  const proxier = new Proxier({ kernel: createFakeKernel(), families: [familyConfig()], logger: pino({ level: 'silent' }) });
+  new SyncLoop({ proxier, logger, minSyncPeriodMs: 0, syncPeriodMs: 30_000 }).serviceChanged(undefined, nodePortService());
+  assert.deepEqual(lines.filter((l) => l.level === 40), []);
+});
+
+test('a healthCheckNodePort (no health-check server yet) is named once in a warning', () => {
   const lines: { level: number; msg: string; service?: string; unserved?: string[] }[] = [];
   const logger = pino({ level: 'info' }, { write: (text: string) => { lines.push(JSON.parse(text) as (typeof lines)[number]); } });
   const proxier = new Proxier({ kernel: createFakeKernel(), families: [familyConfig()], logger: pino({ level: 'silent' }) });
   const loop = new SyncLoop({ proxier, logger, minSyncPeriodMs: 0, syncPeriodMs: 30_000 });
-  const svc = nodePortService();
+  const svc = nodePortService(32000);
   loop.serviceChanged(undefined, svc);
   loop.serviceChanged(svc, svc);
   const warnings = lines.filter((l) => l.level === 40);
   assert.equal(warnings.length, 1);
   assert.equal(warnings[0]?.service, 'shop/web');
-  assert.deepEqual(warnings[0]?.unserved, ['nodePort', 'externalIPs']);
-  assert.equal(proxier.pendingChanges, 1, 'the ClusterIP part is still programmed');
+  assert.deepEqual(warnings[0]?.unserved, ['healthCheckNodePort']);
+  assert.equal(proxier.pendingChanges, 1, 'the rest is still programmed');
 });
 
 test('a new node address found between syncs triggers a sync that sees it; an unchanged list does not', async () => {

@@ -13,6 +13,7 @@ import { chainKey, jumpKey, type ObservedState, type ObservedVirtualServer } fro
 import type { RealServer, VirtualServer } from '../../../src/kernel/ipvs/types.ts';
 import { renderPlan } from '../../../src/plan/ipvs-steps.ts';
 import { familyConfig, service, slice, type ServiceSpec, type SliceSpec } from '../../helpers/objects.ts';
+import { CREATE_SETS_V4, IPTABLES_FIRST_SYNC } from '../../helpers/static-plan.ts';
 
 function desiredOf(config: FamilyConfig, ...services: [ServiceSpec, SliceSpec?][]): DesiredStateIndex {
   const index = new DesiredStateIndex();
@@ -46,6 +47,11 @@ function observedOf(config: FamilyConfig, extra: Partial<Omit<ObservedState, 'vi
   };
 }
 
+/** Every set of ours, empty, with these members. */
+function setsWith(config: FamilyConfig, entries: [string, Set<string>][]): Map<string, Set<string>> {
+  return new Map([...desiredSets(config.family).map((s): [string, Set<string>] => [s.name, new Set()]), ...entries]);
+}
+
 function plan(config: FamilyConfig, desired: DesiredStateIndex, observed: ObservedState, partial = false): string {
   const changes = partial ? desired.takeChanges() : undefined;
   return renderPlan(buildPlan({ config, desired, sets: desiredSets(config.family), iptables: desiredIptables(config), observed, changes }));
@@ -64,23 +70,12 @@ describe('buildPlan: full diff', () => {
       'link create kube-ipvs0 type dummy (left down)',
       'addr add 10.96.0.20/32 dev kube-ipvs0',
       'addr add 10.96.0.3/32 dev kube-ipvs0',
-      'ipset create KUBE-LOOP-BACK hash:ip,port,ip family inet',
-      'ipset create KUBE-CLUSTER-IP hash:ip,port family inet',
-      'ipset create KUBE-IPVS-IPS hash:ip family inet',
+      ...CREATE_SETS_V4,
       'ipset add KUBE-CLUSTER-IP 10.96.0.20,tcp:80',
       'ipset add KUBE-CLUSTER-IP 10.96.0.3,tcp:80',
       'ipset add KUBE-IPVS-IPS 10.96.0.20',
       'ipset add KUBE-IPVS-IPS 10.96.0.3',
-      'iptables -t nat rewrite KUBE-SERVICES (3 rules)',
-      'iptables -t nat rewrite KUBE-POSTROUTING (4 rules)',
-      'iptables -t nat rewrite KUBE-MARK-MASQ (1 rules)',
-      'iptables -t filter rewrite KUBE-FORWARD (2 rules)',
-      'iptables -t filter rewrite KUBE-IPVS-FILTER (2 rules)',
-      'iptables -t nat ensure PREROUTING -j KUBE-SERVICES',
-      'iptables -t nat ensure OUTPUT -j KUBE-SERVICES',
-      'iptables -t nat ensure POSTROUTING -j KUBE-POSTROUTING',
-      'iptables -t filter ensure FORWARD -j KUBE-FORWARD',
-      'iptables -t filter ensure INPUT -j KUBE-IPVS-FILTER',
+      ...IPTABLES_FIRST_SYNC,
       'ipvs add service TCP 10.96.0.20:80 scheduler rr flags 0x0',
       'ipvs add service TCP 10.96.0.3:80 scheduler rr flags 0x1 timeout 60',
       'ipvs add destination TCP 10.96.0.20:80 -> 10.244.0.21:8080 masq weight 1',
@@ -94,7 +89,7 @@ describe('buildPlan: full diff', () => {
       [{ name: 'b', clusterIP: '10.96.0.2' }, { service: 'b', endpoints: ['10.244.0.21'] }]);
     const observed = observedOf(config, {
       addresses: new Set(['10.96.0.1', '10.96.0.9', '10.96.200.1']),
-      sets: new Map([
+      sets: setsWith(config, [
         ['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80', '10.96.0.9,tcp:80'])],
         ['KUBE-IPVS-IPS', new Set(['10.96.0.1', '10.96.0.9'])],
         ['KUBE-LOOP-BACK', new Set()],
@@ -130,7 +125,7 @@ describe('buildPlan: full diff', () => {
     const desired = desiredOf(config, [{ name: 'a', clusterIP: '10.96.0.1', affinity: 30 }]);
     const observed = observedOf(config, {
       addresses: new Set(['10.96.0.1']),
-      sets: new Map([['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
+      sets: setsWith(config, [['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
       virtualServers: [vs('10.96.0.1', 80, { flags: 0x3, timeout: 30 })],
     });
     assert.equal(plan(config, desired, observed), '');
@@ -143,39 +138,37 @@ describe('buildPlan: full diff', () => {
       const desired = desiredOf(config, [{ name: 'a', clusterIP: '10.96.0.1', affinity: 30 }]);
       const observed = observedOf(config, {
         addresses: new Set(['10.96.0.1']),
-        sets: new Map([['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
+        sets: setsWith(config, [['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
         virtualServers: [vs('10.96.0.1', 80, over)],
       });
       assert.equal(plan(config, desired, observed), lines('ipvs update service TCP 10.96.0.1:80 scheduler rr flags 0x1 timeout 30'));
     });
   }
 
-  it('stale KUBE- sets of this family are destroyed, last', () => {
+  it('upstream\'s NodePort sets are ours now: their stale members are deleted, the sets kept (a full diff only)', () => {
     const config = familyConfig();
-    const observed = observedOf(config, { sets: new Map([...observedOf(config).sets, ['KUBE-NODE-PORT-TCP', new Set(['tcp:30080'])]]) });
-    assert.equal(plan(config, new DesiredStateIndex(), observed), lines('ipset destroy KUBE-NODE-PORT-TCP'));
-    assert.equal(plan(config, new DesiredStateIndex(), observed, true), '', 'a partial diff never destroys sets');
+    const observed = observedOf(config, { sets: setsWith(config, [['KUBE-NODE-PORT-TCP', new Set(['30080'])]]) });
+    assert.equal(plan(config, new DesiredStateIndex(), observed), lines('ipset del KUBE-NODE-PORT-TCP 30080'));
+    assert.equal(plan(config, new DesiredStateIndex(), observed, true), '', 'a partial diff looks only at what changed');
   });
 
-  it('upstream leftovers in the save: unhooked, flushed or deleted in the iptables step; a set a foreign rule matches is kept', () => {
+  it('upstream leftovers in the save: unhooked, flushed or deleted in the iptables step', () => {
     const config = familyConfig();
+    // iptables mode's chains: upstream IPVS mode's are ours now, and every set of it too.
     const iptables = parseIptablesSave([
       '*filter',
-      ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':KUBE-NODE-PORT - [0:0]', ':KUBE-PROXY-FIREWALL - [0:0]',
-      '-A INPUT -m comment --comment "kubernetes health check rules" -j KUBE-NODE-PORT',
-      '-A FORWARD -i eth9 -j KUBE-PROXY-FIREWALL',
-      '-A FORWARD -m set --match-set KUBE-NODE-PORT-UDP dst -j ACCEPT',
-      '-A KUBE-NODE-PORT -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT',
-      '-A KUBE-PROXY-FIREWALL -j DROP',
+      ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':KUBE-NODEPORTS - [0:0]', ':KUBE-EXTERNAL-SERVICES - [0:0]',
+      '-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS',
+      '-A FORWARD -i eth9 -j KUBE-EXTERNAL-SERVICES',
+      '-A KUBE-NODEPORTS -p tcp -m tcp --dport 31000 -j ACCEPT',
+      '-A KUBE-EXTERNAL-SERVICES -j DROP',
       'COMMIT', '',
     ].join('\n'));
-    const leftovers = new Map([...observedOf(config).sets, ['KUBE-HEALTH-CHECK-NODE-PORT', new Set<string>()], ['KUBE-NODE-PORT-UDP', new Set<string>()]]);
-    const observed = observedOf(config, { sets: leftovers, iptables });
+    const observed = observedOf(config, { iptables });
     assert.equal(plan(config, new DesiredStateIndex(), observed), lines(
-      'iptables -t filter flush KUBE-PROXY-FIREWALL (kept: a foreign rule in FORWARD jumps to it)',
-      'iptables -t filter unhook INPUT -j KUBE-NODE-PORT',
-      'iptables -t filter delete KUBE-NODE-PORT',
-      'ipset destroy KUBE-HEALTH-CHECK-NODE-PORT',
+      'iptables -t filter flush KUBE-EXTERNAL-SERVICES (kept: a foreign rule in FORWARD jumps to it)',
+      'iptables -t filter unhook INPUT -j KUBE-NODEPORTS',
+      'iptables -t filter delete KUBE-NODEPORTS',
     ));
     assert.equal(plan(config, new DesiredStateIndex(), observed, true), '', 'a partial diff removes nothing');
   });
@@ -207,7 +200,7 @@ describe('buildPlan: iptables drift', () => {
     ['an extra rule', { ...base, chains: new Map([...base.chains, [services, [...(base.chains.get(services) ?? []), ['-j', 'DROP']]]]) }, true],
     ['a chain missing', { ...base, chains: new Map([...base.chains].filter(([k]) => k !== chainKey('filter', 'KUBE-FORWARD'))) }, true],
     ['a jump missing (or duplicated)', { ...base, jumps: new Set([...base.jumps].filter((j) => !j.startsWith('filter/INPUT'))) }, true],
-    ['a foreign KUBE- chain as well', { ...base, chains: new Map([...base.chains, [chainKey('nat', 'KUBE-NODE-PORT'), [['-j', 'RETURN']]]]) }, false],
+    ['a foreign KUBE- chain as well', { ...base, chains: new Map([...base.chains, [chainKey('nat', 'KUBE-FOO'), [['-j', 'RETURN']]]]) }, false],
   ];
   for (const [name, observed, rewrite] of cases) {
     it(`${name} → ${rewrite ? 'rewritten' : 'left alone'} on a full sync, never on a partial one`, () => {
@@ -219,13 +212,26 @@ describe('buildPlan: iptables drift', () => {
   }
 });
 
+describe('buildPlan: KUBE-IPVS-OUT-FILTER follows the services', () => {
+  it('a partial diff rewrites the chains when the rules changed (iptablesChanged) and the mirror differs', () => {
+    const config = familyConfig();
+    const observed = observedOf(config);
+    const changes = { addresses: new Set<string>(), virtualServers: new Set<string>(), sets: new Set<string>() };
+    const refused = desiredIptables(config, [{ address: '203.0.113.5', protocol: 'TCP', port: 443 }]);
+    const input = { config, desired: new DesiredStateIndex(), sets: desiredSets(4), observed, changes };
+    assert.equal(buildPlan({ ...input, iptables: refused, iptablesChanged: true }).iptables, refused);
+    assert.equal(buildPlan({ ...input, iptables: refused }).iptables, undefined, 'without the flag a partial diff never looks');
+    assert.equal(buildPlan({ ...input, iptables: desiredIptables(config), iptablesChanged: true }).iptables, undefined, 'nothing differs');
+  });
+});
+
 describe('buildPlan: partial diff', () => {
   it('looks only at what changed: drift elsewhere waits for the next full sync', () => {
     const config = familyConfig({ nodeName: 'far' });
     const desired = desiredOf(config, [{ name: 'a', clusterIP: '10.96.0.1' }, { service: 'a', endpoints: ['10.244.0.11'] }]);
     const observed = observedOf(config, {
       addresses: new Set(['10.96.0.1', '10.96.0.9']),
-      sets: new Map([['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
+      sets: setsWith(config, [['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
       virtualServers: [vs('10.96.0.1', 80, {}, [['10.244.0.11', 8080]]), vs('10.96.0.9', 80)],
     });
     desired.takeChanges(); // the state above is what the last sync applied
@@ -243,7 +249,7 @@ describe('buildPlan: partial diff', () => {
     desired.takeChanges();
     const observed = observedOf(config, {
       addresses: new Set(['10.96.0.1']),
-      sets: new Map([['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
+      sets: setsWith(config, [['KUBE-CLUSTER-IP', new Set(['10.96.0.1,tcp:80'])], ['KUBE-IPVS-IPS', new Set(['10.96.0.1'])], ['KUBE-LOOP-BACK', new Set()]]),
       virtualServers: [vs('10.96.0.1', 80)],
     });
     desired.setService('default/a', undefined);

@@ -99,3 +99,24 @@ describe('cleanup (fake kernel)', () => {
     assert.deepEqual((await kernel.ipset.listNames()).filter((n) => !isForeignSet(n)), []);
   });
 });
+
+describe('cleanup of our own NodePort, externalIP and load-balancer servers', () => {
+  it('removes the node-IP servers our NodePort sets and externalIP sets name; a foreign server on the node IP stays', async () => {
+    const kernel = createFakeKernel();
+    await kernel.links.ensureDummy('eth0');
+    await kernel.links.changeAddresses('eth0', { add: [{ family: 4, address: '192.168.1.20', prefixLength: 24 }], delete: [] });
+    const proxier = new Proxier({ kernel, families: [familyConfig()], logger: pino({ level: 'silent' }) });
+    proxier.onNodeAddresses(await kernel.links.listLocalAddresses());
+    proxier.onServiceUpdate(undefined, service({
+      name: 'web', clusterIP: '10.96.0.10', type: 'LoadBalancer', externalIPs: ['192.168.1.20'],
+      ports: [{ name: 'http', port: 80, nodePort: 30080 }, { name: 's', port: 9, protocol: 'SCTP', nodePort: 30009 }], ingress: [{ ip: '198.51.100.1' }],
+    }));
+    assert.deepEqual((await proxier.sync()).failures, []);
+    await kernel.ipvs.apply([{ op: 'addService', service: { key: { kind: 'address', family: 4, protocol: 'TCP', address: '192.168.1.20', port: 8443 }, scheduler: 'wlc', flags: 0, timeout: 0, netmask: 0xffffffff } }]);
+    assert.equal((await virtualServers(kernel)).length, 2 * 4 + 1, 'ClusterIP, node port, externalIP on the node IP, LB IP: per port');
+    const report = await cleanup(kernel);
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(await virtualServers(kernel), ['TCP 192.168.1.20:8443']);
+    assert.deepEqual(await kernel.ipset.listNames(), []);
+  });
+});

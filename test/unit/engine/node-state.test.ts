@@ -53,6 +53,7 @@ function spyMode(log: string[]): ProxyMode<ModePlan, undefined> {
         log.push(`${name} zone=${config.nodeZone ?? '-'} ips=${config.nodeIPs.join(',')}${ports}`);
       },
       takeConflictChanges: () => ({ started: [], ended: [] }),
+      takeRefusalChanges: () => [],
       plan: (full) => Promise.resolve({ family: config.family, full }),
       applied: () => undefined,
     };

@@ -6,6 +6,7 @@ import { Proxier } from '../../../src/engine/proxier.ts';
 import { createFakeKernel, type FakeKernel } from '../../../src/kernel/fake-kernel.ts';
 import { renderPlan } from '../../../src/plan/ipvs-steps.ts';
 import { familyConfig, service, slice } from '../../helpers/objects.ts';
+import { CREATE_SETS_V4, IPTABLES_FIRST_SYNC } from '../../helpers/static-plan.ts';
 import type { FamilyConfig } from '../../../src/desired/config.ts';
 
 const logger = pino({ level: 'silent' });
@@ -29,23 +30,12 @@ describe('Proxier on the fake kernel', () => {
     assert.equal(renderPlan(report.plans[0]!), [
       'link create kube-ipvs0 type dummy (left down)',
       'addr add 10.96.0.10/32 dev kube-ipvs0',
-      'ipset create KUBE-LOOP-BACK hash:ip,port,ip family inet',
-      'ipset create KUBE-CLUSTER-IP hash:ip,port family inet',
-      'ipset create KUBE-IPVS-IPS hash:ip family inet',
+      ...CREATE_SETS_V4,
       'ipset add KUBE-CLUSTER-IP 10.96.0.10,tcp:80',
       'ipset add KUBE-IPVS-IPS 10.96.0.10',
       'ipset add KUBE-LOOP-BACK 10.244.0.11,tcp:8080,10.244.0.11',
       'ipset add KUBE-LOOP-BACK 10.244.0.12,tcp:8080,10.244.0.12',
-      'iptables -t nat rewrite KUBE-SERVICES (3 rules)',
-      'iptables -t nat rewrite KUBE-POSTROUTING (4 rules)',
-      'iptables -t nat rewrite KUBE-MARK-MASQ (1 rules)',
-      'iptables -t filter rewrite KUBE-FORWARD (2 rules)',
-      'iptables -t filter rewrite KUBE-IPVS-FILTER (2 rules)',
-      'iptables -t nat ensure PREROUTING -j KUBE-SERVICES',
-      'iptables -t nat ensure OUTPUT -j KUBE-SERVICES',
-      'iptables -t nat ensure POSTROUTING -j KUBE-POSTROUTING',
-      'iptables -t filter ensure FORWARD -j KUBE-FORWARD',
-      'iptables -t filter ensure INPUT -j KUBE-IPVS-FILTER',
+      ...IPTABLES_FIRST_SYNC,
       'ipvs add service TCP 10.96.0.10:80 scheduler rr flags 0x0',
       'ipvs add destination TCP 10.96.0.10:80 -> 10.244.0.11:8080 masq weight 1',
       'ipvs add destination TCP 10.96.0.10:80 -> 10.244.0.12:8080 masq weight 1',

@@ -1,7 +1,8 @@
 // Taking over a node from upstream kube-proxy (fake kernel): the first full sync removes upstream's
 // leftovers in one pass with no EBUSY (its NodePort virtual servers on the node IPs included, found
-// through its NodePort sets before they are destroyed), leaves kubelet's, kube-router's, Calico's and
-// foreign virtual servers exactly as they were, and the syncs after it are partial.
+// through its NodePort sets before their members are deleted: the sets and IPVS-mode chains are
+// ours now, kept and rewritten), leaves kubelet's, kube-router's, Calico's and foreign virtual
+// servers exactly as they were, and the syncs after it are partial.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
@@ -41,20 +42,27 @@ describe('taking over a node from upstream kube-proxy (fake kernel)', () => {
     assert.equal(report.full, true);
     assert.deepEqual(report.failures, []);
     const [v4] = report.plans.map(renderPlan);
-    assert.match(v4 ?? '', /^iptables -t filter delete KUBE-NODE-PORT$/m);
-    assert.match(v4 ?? '', /^ipset destroy KUBE-NODE-PORT-TCP$/m);
+    assert.match(v4 ?? '', /^iptables -t filter rewrite KUBE-NODE-PORT \(1 rules\)$/m);
+    assert.match(v4 ?? '', /^iptables -t filter delete KUBE-NODEPORTS$/m);
+    assert.match(v4 ?? '', /^ipset del KUBE-NODE-PORT-TCP 30080$/m);
+    assert.match(v4 ?? '', /^ipset del KUBE-HEALTH-CHECK-NODE-PORT 32000$/m);
+    assert.doesNotMatch(v4 ?? '', /^ipset destroy /m);
     assert.match(v4 ?? '', /^ipvs delete service TCP 10\.96\.100\.1:80$/m);
     assert.deepEqual(await foreignState(kernel), before);
-    assert.deepEqual((await kernel.ipset.listNames()).filter((n) => !(FOREIGN.sets as readonly string[]).includes(n)).sort(), [
-      'KUBE-6-CLUSTER-IP', 'KUBE-6-IPVS-IPS', 'KUBE-6-LOOP-BACK', 'KUBE-CLUSTER-IP', 'KUBE-IPVS-IPS', 'KUBE-LOOP-BACK',
+    const ours = (await kernel.ipset.list()).filter((set) => !(FOREIGN.sets as readonly string[]).includes(set.name));
+    assert.equal(ours.length, 2 * 17, 'every set of upstream IPVS mode, both families');
+    assert.deepEqual(ours.filter((set) => set.members.length > 0).map((set) => `${set.name} ${set.members.join(' ')}`).sort(), [
+      'KUBE-CLUSTER-IP 10.96.0.10,tcp:80',
+      'KUBE-IPVS-IPS 10.96.0.10',
+      'KUBE-LOOP-BACK 10.244.0.11,tcp:8080,10.244.0.11',
     ]);
     for (const family of [4, 6] as const) {
-      assert.doesNotMatch(await fakeSave(kernel, family), /KUBE-(NODE-PORT|LOAD-BALANCER|PROXY-FIREWALL|SOURCE-RANGES|IPVS-OUT|EXTERNAL-SERVICES|NODEPORTS|PROXY-CANARY|SVC-|SEP-|EXT-)/);
+      assert.doesNotMatch(await fakeSave(kernel, family), /KUBE-(EXTERNAL-SERVICES|NODEPORTS|PROXY-CANARY|SVC-|SEP-|EXT-)|30080|32000/);
     }
     assert.deepEqual(await virtualServers(kernel), ['TCP 10.96.0.10:80', 'TCP 192.0.2.50:80', ...foreignNodeIpServers].sort());
   });
 
-  it('the first sync deletes upstream\'s NodePort virtual servers on the node IPs (both families), before destroying the sets that say so', async () => {
+  it('the first sync deletes upstream\'s NodePort virtual servers on the node IPs (both families), read from the sets before their members go', async () => {
     const kernel = await upstreamFakeKernel();
     const proxier = await dualStackProxier(kernel);
     const first = await proxier.sync();
@@ -64,14 +72,14 @@ describe('taking over a node from upstream kube-proxy (fake kernel)', () => {
       const deleted = text.split('\n').filter((l) => l.startsWith('ipvs delete service ') && l.includes(NODE_IP[family]));
       assert.deepEqual(deleted.sort(), nodeIpVirtualServers(family).upstream.map((k) => `ipvs delete service ${keyText(k)}`).sort(), `IPv${family}`);
       const set = family === 4 ? 'KUBE-NODE-PORT-TCP' : 'KUBE-6-NODE-PORT-TCP';
-      assert.ok(text.indexOf('ipvs delete service') < text.indexOf(`ipset destroy ${set}`), 'virtual servers go before their evidence');
+      assert.match(text, new RegExp(`^ipset del ${set} 30080$`, 'm'));
     }
     const left = await virtualServers(kernel);
     for (const family of [4, 6] as const) {
       for (const key of nodeIpVirtualServers(family).upstream) assert.ok(!left.includes(keyText(key)), keyText(key));
       for (const key of nodeIpVirtualServers(family).foreign) assert.ok(left.includes(keyText(key)), keyText(key));
     }
-    // The sets are gone now: nothing vouches for a node-IP server, so the foreign ones stay for good.
+    // The members are gone now: nothing vouches for a node-IP server, so the foreign ones stay for good.
     const periodic = await proxier.sync({ full: true });
     assert.deepEqual(periodic.failures, []);
     assert.equal(periodic.writes, 0);

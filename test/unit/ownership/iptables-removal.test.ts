@@ -65,10 +65,13 @@ describe('analyzeRemoval', () => {
     const kernel = await loaded();
     await remove(kernel, 4, 'adopted');
     const after = await fakeSave(kernel, 4);
-    const ours = ['filter/KUBE-FORWARD', 'filter/KUBE-IPVS-FILTER', 'nat/KUBE-MARK-MASQ', 'nat/KUBE-POSTROUTING', 'nat/KUBE-SERVICES'];
+    const ours = [
+      'filter/KUBE-FORWARD', 'filter/KUBE-IPVS-FILTER', 'filter/KUBE-IPVS-OUT-FILTER', 'filter/KUBE-NODE-PORT', 'filter/KUBE-PROXY-FIREWALL',
+      'filter/KUBE-SOURCE-RANGES-FIREWALL', 'nat/KUBE-LOAD-BALANCER', 'nat/KUBE-MARK-MASQ', 'nat/KUBE-NODE-PORT', 'nat/KUBE-POSTROUTING', 'nat/KUBE-SERVICES',
+    ];
     assert.deepEqual(kubeChains(after), [...kubeChains(await foreignOnlySave(4)), ...ours].sort());
     assert.match(after, /^-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES$/m);
-    assert.doesNotMatch(after, /KUBE-NODE-PORT|KUBE-PROXY-FIREWALL|KUBE-EXTERNAL-SERVICES|KUBE-SVC-|KUBE-SEP-|KUBE-PROXY-CANARY/);
+    assert.doesNotMatch(after, /KUBE-NODEPORTS|KUBE-EXTERNAL-SERVICES|KUBE-SVC-|KUBE-SEP-|KUBE-PROXY-CANARY|load balancer firewall/);
   });
 
   it('reports only sets that rules staying on the node match: foreign ones, never upstream\'s', async () => {
@@ -105,40 +108,55 @@ describe('analyzeRemoval', () => {
 
   it('renders flushes, then unhooks, then deletes; a second analysis finds nothing (idempotent)', async () => {
     const kernel = await loaded();
-    const { removal } = analyzeRemoval(await kernel.iptables.save(6), 'adopted');
-    assert.equal(addRemoval(new IptablesTransaction(6), removal).render(), [
+    // IPv4 holds iptables mode's leftovers too; upstream IPVS mode's chains and jumps are ours (rewritten, not removed).
+    const { removal } = analyzeRemoval(await kernel.iptables.save(4), 'adopted');
+    assert.equal(addRemoval(new IptablesTransaction(4), removal).render(), [
       '*filter',
-      ':KUBE-IPVS-OUT-FILTER - [0:0]',
-      ':KUBE-NODE-PORT - [0:0]',
-      ':KUBE-PROXY-FIREWALL - [0:0]',
-      ':KUBE-SOURCE-RANGES-FIREWALL - [0:0]',
-      '-D INPUT -m comment --comment "kube-proxy firewall rules" -j KUBE-PROXY-FIREWALL',
-      '-D INPUT -m comment --comment "kubernetes health check rules" -j KUBE-NODE-PORT',
-      '-D FORWARD -m comment --comment "kube-proxy firewall rules" -j KUBE-PROXY-FIREWALL',
-      '-D OUTPUT -m comment --comment "kubernetes ipvs access filter" -j KUBE-IPVS-OUT-FILTER',
-      '-X KUBE-IPVS-OUT-FILTER',
-      '-X KUBE-NODE-PORT',
-      '-X KUBE-PROXY-FIREWALL',
-      '-X KUBE-SOURCE-RANGES-FIREWALL',
+      ':KUBE-EXTERNAL-SERVICES - [0:0]',
+      ':KUBE-NODEPORTS - [0:0]',
+      ':KUBE-PROXY-CANARY - [0:0]',
+      ':KUBE-SERVICES - [0:0]',
+      '-D INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL',
+      '-D INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS',
+      '-D INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      '-D FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-D FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      '-D OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-X KUBE-EXTERNAL-SERVICES',
+      '-X KUBE-NODEPORTS',
+      '-X KUBE-PROXY-CANARY',
+      '-X KUBE-SERVICES',
       'COMMIT',
       '*nat',
-      ':KUBE-LOAD-BALANCER - [0:0]',
-      ':KUBE-NODE-PORT - [0:0]',
-      '-X KUBE-LOAD-BALANCER',
-      '-X KUBE-NODE-PORT',
+      ':KUBE-EXT-ERIFXISQEP7F7OF4 - [0:0]',
+      ':KUBE-NODEPORTS - [0:0]',
+      ':KUBE-PROXY-CANARY - [0:0]',
+      ':KUBE-SEP-IT2ZTR26TO4XFPTO - [0:0]',
+      ':KUBE-SVC-ERIFXISQEP7F7OF4 - [0:0]',
+      '-X KUBE-EXT-ERIFXISQEP7F7OF4',
+      '-X KUBE-NODEPORTS',
+      '-X KUBE-PROXY-CANARY',
+      '-X KUBE-SEP-IT2ZTR26TO4XFPTO',
+      '-X KUBE-SVC-ERIFXISQEP7F7OF4',
+      'COMMIT',
+      '*mangle',
+      ':KUBE-PROXY-CANARY - [0:0]',
+      '-X KUBE-PROXY-CANARY',
       'COMMIT',
       '',
     ].join('\n'));
-    await remove(kernel, 6, 'adopted');
+    await remove(kernel, 4, 'adopted');
+    assert.ok(isEmptyRemoval(analyzeRemoval(await kernel.iptables.save(4), 'adopted').removal));
+    // An IPVS-mode-only node (the IPv6 fixture) has no leftovers any more: its chains are ours.
     assert.ok(isEmptyRemoval(analyzeRemoval(await kernel.iptables.save(6), 'adopted').removal));
   });
 
   it('unhooks every copy of a duplicated jump', async () => {
     const kernel = await loaded();
-    kernel.iptables.applyRestoreText(4, '*filter\n-A INPUT -m comment --comment "kubernetes health check rules" -j KUBE-NODE-PORT\nCOMMIT\n');
+    kernel.iptables.applyRestoreText(4, '*filter\n-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS\nCOMMIT\n');
     const { removal } = await remove(kernel, 4, 'adopted');
-    assert.equal(removal.unhook.filter((r) => r.args.includes('KUBE-NODE-PORT')).length, 2);
-    assert.doesNotMatch(await fakeSave(kernel, 4), /KUBE-NODE-PORT/);
+    assert.equal(removal.unhook.filter((r) => r.args.includes('KUBE-NODEPORTS')).length, 2);
+    assert.doesNotMatch(await fakeSave(kernel, 4), /KUBE-NODEPORTS/);
   });
 });
 

@@ -8,7 +8,7 @@ import { jumpArgs } from '../../../src/kernel/iptables/rule.ts';
 import { TABLES } from '../../../src/kernel/iptables/types.ts';
 import { chainOwner } from '../../../src/ownership/chains.ts';
 import { jumpOwner } from '../../../src/ownership/jumps.ts';
-import { isOwnedSet, ownedSetFamily, setOwner } from '../../../src/ownership/sets.ts';
+import { ownedSetFamily, setOwner } from '../../../src/ownership/sets.ts';
 import { FOREIGN } from '../../helpers/node-fixtures.ts';
 import { familyConfig } from '../../helpers/objects.ts';
 
@@ -22,11 +22,13 @@ describe('ownership: sets', () => {
     }
   });
 
-  it('every other set of upstream\'s IPVS mode is adopted, KUBE-6- copies included (cut to 31 characters)', () => {
-    assert.equal(setOwner('KUBE-NODE-PORT-TCP', 4), 'adopted');
-    assert.equal(setOwner('KUBE-6-NODE-PORT-LOCAL-SCTP-HAS', 6), 'adopted');
-    assert.equal(setOwner('KUBE-6-LOAD-BALANCER-SOURCE-CID', 6), 'adopted');
-    for (const base of Object.values(SetName)) for (const family of [4, 6] as const) assert.ok(isOwnedSet(familySetName(base, family), family));
+  it('every set of upstream\'s IPVS mode is ours now (NodePort, externalIPs, LoadBalancer), KUBE-6- copies included (cut to 31 characters)', () => {
+    assert.equal(setOwner('KUBE-NODE-PORT-TCP', 4), 'ours');
+    assert.equal(setOwner('KUBE-6-NODE-PORT-LOCAL-SCTP-HAS', 6), 'ours');
+    assert.equal(setOwner('KUBE-6-LOAD-BALANCER-SOURCE-CID', 6), 'ours');
+    assert.equal(setOwner('KUBE-HEALTH-CHECK-NODE-PORT', 4), 'ours');
+    for (const base of Object.values(SetName)) for (const family of [4, 6] as const) assert.equal(setOwner(familySetName(base, family), family), 'ours');
+    assert.deepEqual(desiredSets(4).map((s) => s.name).sort(), Object.values(SetName).sort());
     assert.equal(ownedSetFamily('KUBE-6-CLUSTER-IP'), 6);
     assert.equal(ownedSetFamily('KUBE-HEALTH-CHECK-NODE-PORT'), 4);
   });
@@ -40,7 +42,11 @@ describe('ownership: sets', () => {
 
 describe('ownership: chains', () => {
   it('exactly the chains we write are ours', () => {
-    const ours = TABLES.flatMap((table) => ['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-FORWARD', 'KUBE-IPVS-FILTER']
+    const names = [
+      'KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-FORWARD', 'KUBE-IPVS-FILTER', 'KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER',
+      'KUBE-PROXY-FIREWALL', 'KUBE-SOURCE-RANGES-FIREWALL', 'KUBE-IPVS-OUT-FILTER',
+    ];
+    const ours = TABLES.flatMap((table) => names
       .filter((name) => chainOwner(table, name) === 'ours').map((name) => `${table}/${name}`));
     for (const family of [4, 6] as const) {
       assert.deepEqual(desiredIptables(familyConfig({ family })).chains.map((c) => `${c.table}/${c.name}`).sort(), ours.sort());
@@ -53,10 +59,18 @@ describe('ownership: chains', () => {
     assert.equal(chainOwner('mangle', 'KUBE-SERVICES'), undefined);
   });
 
-  it('upstream\'s leftovers are adopted: IPVS mode, iptables mode, canaries, hashed service chains', () => {
-    const adopted: [typeof TABLES[number], string][] = [
+  it('every chain of upstream\'s IPVS mode is ours, in its table', () => {
+    const ours: [typeof TABLES[number], string][] = [
       ['nat', 'KUBE-NODE-PORT'], ['nat', 'KUBE-LOAD-BALANCER'], ['filter', 'KUBE-NODE-PORT'], ['filter', 'KUBE-PROXY-FIREWALL'],
-      ['filter', 'KUBE-SOURCE-RANGES-FIREWALL'], ['filter', 'KUBE-IPVS-OUT-FILTER'], ['filter', 'KUBE-EXTERNAL-SERVICES'],
+      ['filter', 'KUBE-SOURCE-RANGES-FIREWALL'], ['filter', 'KUBE-IPVS-OUT-FILTER'],
+    ];
+    for (const [table, name] of ours) assert.equal(chainOwner(table, name), 'ours', `${table}/${name}`);
+    assert.equal(chainOwner('nat', 'KUBE-PROXY-FIREWALL'), undefined);
+  });
+
+  it('upstream\'s leftovers are adopted: iptables mode, canaries, hashed service chains', () => {
+    const adopted: [typeof TABLES[number], string][] = [
+      ['filter', 'KUBE-EXTERNAL-SERVICES'],
       ['filter', 'KUBE-NODEPORTS'], ['nat', 'KUBE-NODEPORTS'], ['mangle', 'KUBE-PROXY-CANARY'], ['nat', 'KUBE-PROXY-CANARY'],
       ['filter', 'KUBE-PROXY-CANARY'], ['nat', 'KUBE-SVC-ERIFXISQEP7F7OF4'], ['nat', 'KUBE-SVL-ERIFXISQEP7F7OF4'],
       ['nat', 'KUBE-EXT-ERIFXISQEP7F7OF4'], ['nat', 'KUBE-FW-ERIFXISQEP7F7OF4'], ['nat', 'KUBE-SEP-IT2ZTR26TO4XFPTO'], ['nat', 'KUBE-XLB-ERIFXISQEP7F7OF4'],
@@ -85,10 +99,13 @@ describe('ownership: jump rules', () => {
     assert.equal(jumpOwner('filter', 'INPUT', ['-j', 'KUBE-FIREWALL']), undefined, 'kubelet\'s');
   });
 
-  it('upstream\'s jumps of both modes are adopted, extra matches first as upstream writes them', () => {
+  it('upstream IPVS mode\'s jumps are ours; iptables mode\'s are adopted, extra matches first as upstream writes them', () => {
     const comment = (text: string): string[] => ['-m', 'comment', '--comment', text];
-    assert.equal(jumpOwner('filter', 'INPUT', [...comment('kubernetes health check rules'), '-j', 'KUBE-NODE-PORT']), 'adopted');
-    assert.equal(jumpOwner('filter', 'OUTPUT', [...comment('kubernetes ipvs access filter'), '-j', 'KUBE-IPVS-OUT-FILTER']), 'adopted');
+    assert.equal(jumpOwner('filter', 'INPUT', [...comment('kubernetes health check rules'), '-j', 'KUBE-NODE-PORT']), 'ours');
+    assert.equal(jumpOwner('filter', 'OUTPUT', [...comment('kubernetes ipvs access filter'), '-j', 'KUBE-IPVS-OUT-FILTER']), 'ours');
+    assert.equal(jumpOwner('filter', 'FORWARD', [...comment('kube-proxy firewall rules'), '-j', 'KUBE-PROXY-FIREWALL']), 'ours');
+    const lbFirewall = ['-m', 'conntrack', '--ctstate', 'NEW', ...comment('kubernetes load balancer firewall'), '-j', 'KUBE-PROXY-FIREWALL'];
+    assert.equal(jumpOwner('filter', 'INPUT', lbFirewall), 'adopted');
     const visible = ['-m', 'conntrack', '--ctstate', 'NEW', ...comment('kubernetes externally-visible service portals'), '-j', 'KUBE-EXTERNAL-SERVICES'];
     assert.equal(jumpOwner('filter', 'FORWARD', visible), 'adopted');
     assert.equal(jumpOwner('filter', 'FORWARD', [...comment('kubernetes externally-visible service portals'), '-j', 'KUBE-EXTERNAL-SERVICES']), undefined);

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VirtualServerKey } from '../../../src/kernel/ipvs/types.ts';
 import { NodePorts } from '../../../src/ownership/node-ports.ts';
+import { ServedServers } from '../../../src/ownership/served-servers.ts';
 import { ownsVirtualServer, type VirtualServerScope } from '../../../src/ownership/virtual-servers.ts';
 import type { Protocol } from '../../../src/validate/validate.ts';
 
@@ -63,5 +64,18 @@ describe('ownsVirtualServer: node IPs', () => {
     const ours = new NodePorts().addPort(4, 'TCP', 31000);
     assert.equal(ownsVirtualServer(key('192.168.1.20', 31000), scope({ nodeIPs, nodePorts: [upstream, ours] })), true);
     assert.equal(ownsVirtualServer(key('192.168.1.20', 30080), scope({ nodeIPs, nodePorts: [upstream], excludeCIDRs: ['192.168.1.0/24'] })), false);
+  });
+});
+
+describe('ownsVirtualServer: servers this process desired off kube-ipvs0', () => {
+  it('a served server is ours even when its address is no node IP any more; exclusion still wins; others are not', () => {
+    const served = new ServedServers();
+    served.add({ kind: 'address', family: 4, protocol: 'TCP', address: '192.168.1.20', port: 30080 });
+    const claim = { served: (k: Parameters<ServedServers['has']>[0]) => served.has(k) };
+    assert.equal(ownsVirtualServer(key('192.168.1.20', 30080), scope(claim)), true);
+    assert.equal(ownsVirtualServer(key('192.168.1.20', 30081), scope(claim)), false);
+    assert.equal(ownsVirtualServer(key('192.168.1.20', 30080), scope({ ...claim, excludeCIDRs: ['192.168.1.0/24'] })), false);
+    served.prune(() => false);
+    assert.equal(ownsVirtualServer(key('192.168.1.20', 30080), scope(claim)), false, 'forgotten once a full sync saw it gone');
   });
 });
