@@ -149,3 +149,49 @@ export function httpFrom(namespace: string | undefined, host: string, port: numb
   const out = namespace === undefined ? tool(process.execPath, ...args) : inPod(namespace, process.execPath, ...args);
   return JSON.parse(out) as string[];
 }
+
+// Answers every datagram with the pod's name, to the sender (one server for IPv4 and IPv6).
+const UDP_SERVER_SOURCE = `
+const dgram = require('node:dgram');
+const [name, port] = process.argv.slice(1);
+const s = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+s.on('message', (_m, from) => s.send(name, from.port, from.address));
+s.bind(Number(port), '::', () => process.stdout.write('ready\\n'));
+`;
+
+/** Starts a UDP server in the pod that answers each datagram with the pod's name. */
+export async function startUdpNameServer(pod: string, port: number): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', pod, process.execPath, '-e', UDP_SERVER_SOURCE, pod, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`UDP name server in ${pod} exited with ${code}`)));
+    child.stdout?.once('data', () => resolve());
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+const UDP_CLIENT_SOURCE = `
+const dgram = require('node:dgram');
+const [host, port, count, timeout] = process.argv.slice(1);
+(async () => {
+  const answers = [];
+  for (let i = 0; i < Number(count); i++) {
+    answers.push(await new Promise((resolve) => {
+      const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+      const timer = setTimeout(() => { s.close(); resolve('TIMEOUT'); }, Number(timeout));
+      s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(m.toString()); });
+      s.on('error', (e) => { clearTimeout(timer); s.close(); resolve(e.code || 'ERROR'); });
+      s.send('who', Number(port), host);
+    }));
+  }
+  process.stdout.write(JSON.stringify(answers));
+})();
+`;
+
+/** Sends `count` datagrams to host:port, each from a new socket (a new flow), and returns each answer or TIMEOUT. */
+export function udpFrom(namespace: string | undefined, host: string, port: number, count = 1, timeoutMs = 2000): string[] {
+  const args = ['-e', UDP_CLIENT_SOURCE, host, String(port), String(count), String(timeoutMs)];
+  const out = namespace === undefined ? tool(process.execPath, ...args) : inPod(namespace, process.execPath, ...args);
+  return JSON.parse(out) as string[];
+}

@@ -1,9 +1,11 @@
 // Traffic from outside the cluster in the real kernel (issue 10): an external client namespace with
 // two addresses, this node with one local pod, and a second node (node-b) with two remote pods.
-// Connections from the client to node ports, an externalIP and a load-balancer IP, and the client
-// address each pod sees: the node's (policy Cluster: masqueraded) or the client's own (Local).
+// Connections from the client to node ports (TCP and UDP, IPv4 and IPv6), an externalIP and
+// load-balancer IPs, and the client address each pod sees: the node's (policy Cluster:
+// masqueraded) or the client's own (Local).
 import './require-sandbox.ts';
 import { after, before, describe, it } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { release } from 'node:os';
 import { pino } from 'pino';
@@ -15,14 +17,18 @@ import type { Service } from '../../src/model/types.ts';
 import { familyConfig, serviceObject, slice } from '../helpers/objects.ts';
 import { tool } from './require-sandbox.ts';
 import { resetProxierState } from './reset.ts';
-import { CLIENT_IPS, CLIENT_NS, NODE_EXTERNAL_IP, startOutside, type Outside } from '../../sandbox/outside.ts';
-import { httpFrom, startPodNetwork, type PodNetwork } from '../../sandbox/topology.ts';
+import { CLIENT_IPS, CLIENT_NS, NODE_EXTERNAL_IP, NODE_EXTERNAL_IP6, startOutside, type Outside } from '../../sandbox/outside.ts';
+import { POD_BRIDGE, httpFrom, inPod, startPodNetwork, startUdpNameServer, udpFrom, type PodNetwork } from '../../sandbox/topology.ts';
 
 const NODE = 'sandbox-node';
 const LOCAL_POD = { name: 'xt-local-1', ip: '10.244.0.41' };
 const REMOTE_PODS = [{ name: 'xt-remote-1', ip: '10.244.1.51' }, { name: 'xt-remote-2', ip: '10.244.1.52' }];
 const EXTERNAL_IP = '203.0.113.10';
 const LB_IP = '203.0.113.20';
+const LOCAL_POD_IP6 = 'fd00:244::41';
+const POD_GATEWAY6 = 'fd00:244::1';
+const LB_IP6 = 'fd00:203::20';
+const UDP_PORT = 5353;
 
 function externalService(name: string, clusterIP: string, spec: Record<string, unknown>, status?: Record<string, unknown>): Service {
   const base = serviceObject({ name, clusterIP });
@@ -41,7 +47,15 @@ const SERVICES: readonly Service[] = [
   externalService('np-local-none', '10.96.5.3', nodePort(30082, 'Local')),
   externalService('ext', '10.96.5.4', { externalIPs: [EXTERNAL_IP] }),
   externalService('lb', '10.96.5.5', { ...nodePort(30085), type: 'LoadBalancer', loadBalancerSourceRanges: [`${CLIENT_IPS[0]}/32`] }, { loadBalancer: { ingress: [{ ip: LB_IP }] } }),
+  externalService('np-udp', '10.96.5.6', { type: 'NodePort', ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }] }),
+  externalService('np6', 'fd00:96::5:7', { clusterIPs: ['fd00:96::5:7'], ipFamilies: ['IPv6'], ...nodePort(30090), type: 'LoadBalancer' }, { loadBalancer: { ingress: [{ ip: LB_IP6 }] } }),
 ];
+
+function sliceFor(s: Service): ReturnType<typeof slice> {
+  if (s.name === 'np-udp') return slice({ service: s.name, ports: [{ name: 'dns', port: UDP_PORT, protocol: 'UDP' }], endpoints: endpointsFor(s.name) });
+  if (s.name === 'np6') return slice({ service: s.name, addressType: 'IPv6', endpoints: [{ ip: LOCAL_POD_IP6, node: NODE }] });
+  return slice({ service: s.name, endpoints: endpointsFor(s.name) });
+}
 
 /** np, ext and lb: the local pod and both remote pods; np-local: the local pod and one remote; np-local-none: only remote. */
 function endpointsFor(name: string): { ip: string; node: string }[] {
@@ -62,26 +76,35 @@ describe('traffic from outside the cluster, in the real kernel', () => {
   let proxier: Proxier;
   let pods: PodNetwork | undefined;
   let outside: Outside | undefined;
+  const udpServers: ChildProcess[] = [];
 
   before(async () => {
     resetProxierState();
     pods = await startPodNetwork([LOCAL_POD]);
     outside = await startOutside(REMOTE_PODS);
+    // The local pod is dual-stack (the name servers listen on ::, so the address can come after them).
+    tool('ip', '-6', 'addr', 'add', `${POD_GATEWAY6}/64`, 'dev', POD_BRIDGE, 'nodad');
+    inPod(LOCAL_POD.name, 'ip', '-6', 'addr', 'add', `${LOCAL_POD_IP6}/64`, 'dev', 'eth0', 'nodad');
+    inPod(LOCAL_POD.name, 'ip', '-6', 'route', 'add', 'default', 'via', POD_GATEWAY6);
+    for (const pod of [LOCAL_POD, ...REMOTE_PODS]) udpServers.push(await startUdpNameServer(pod.name, UDP_PORT));
     kernel = await openKernel({ iptablesBackend: 'legacy' });
     proxier = new Proxier({
-      kernel, families: [familyConfig({ nodeName: NODE, clusterCIDR: '10.244.0.0/16' })], logger: pino({ level: 'silent' }),
+      kernel,
+      families: [familyConfig({ nodeName: NODE, clusterCIDR: '10.244.0.0/16' }), familyConfig({ family: 6, nodeName: NODE, clusterCIDR: 'fd00:244::/64' })],
+      logger: pino({ level: 'silent' }),
       sysctls: desiredSysctls({ strictARP: false, kernelVersion: parseKernelRelease(release()) }),
     });
     proxier.onNodeAddresses(await kernel.links.listLocalAddresses());
     for (const s of SERVICES) {
       proxier.onServiceUpdate(undefined, s);
-      proxier.onEndpointSliceUpdate(undefined, slice({ service: s.name, endpoints: endpointsFor(s.name) }));
+      proxier.onEndpointSliceUpdate(undefined, sliceFor(s));
     }
     const report = await proxier.sync();
     assert.deepEqual(report.failures, []);
   });
 
   after(async () => {
+    for (const u of udpServers) u.kill();
     outside?.teardown();
     pods?.teardown();
     await kernel.close();
@@ -132,5 +155,16 @@ describe('traffic from outside the cluster, in the real kernel', () => {
   it('a pod reaches its own Service through the node port (hairpin)', () => {
     const answers = httpFrom(LOCAL_POD.name, NODE_EXTERNAL_IP, 30081, 2);
     assert.deepEqual(answers, [LOCAL_POD.name, LOCAL_POD.name]);
+  });
+
+  it('a UDP node port carries datagrams to local and remote endpoints', () => {
+    const names = new Set(udpFrom(CLIENT_NS, NODE_EXTERNAL_IP, 30053, 6));
+    assert.ok(names.size >= 2 && [...names].every((n) => n.startsWith('xt-')), [...names].join(', '));
+  });
+
+  it('IPv6: client → [nodeIP]:nodePort and → the IPv6 LB IP reach the pod, through the KUBE-6- sets', () => {
+    assert.match(tool('ipset', 'save'), /^add KUBE-6-NODE-PORT-TCP 30090$/m);
+    assert.deepEqual(httpFrom(CLIENT_NS, NODE_EXTERNAL_IP6, 30090, 2), [LOCAL_POD.name, LOCAL_POD.name]);
+    assert.deepEqual(httpFrom(CLIENT_NS, LB_IP6, 80, 2), [LOCAL_POD.name, LOCAL_POD.name]);
   });
 });
