@@ -1,6 +1,6 @@
 /**
- * Runs the proxier: opens the kernel layer, builds the engine from the settings, starts health and
- * metrics, and feeds the engine from the manifests directory or the API server. On SIGTERM/SIGINT
+ * Runs the proxier: opens the kernel layer, builds the engine from the settings, starts health,
+ * metrics and the healthCheckNodePort servers (closed on stop), and feeds the engine from the manifests directory or the API server. On SIGTERM/SIGINT
  * it stops watching and exits WITHOUT touching the data plane, as kube-proxy does.
  */
 import { hostname } from 'node:os';
@@ -9,6 +9,7 @@ import { realClock, type Clock } from '../clock.ts';
 import type { Settings } from '../config/settings.ts';
 import { sourceDaemon } from '../daemon/source-daemon.ts';
 import type { SyncLoopOptions } from '../daemon/sync-loop.ts';
+import { formatBindAddress } from '../observability/bind-address.ts';
 import { startObservability, type Observability } from '../observability/observability.ts';
 import { startEngine } from './engine.ts';
 import { kernelFor } from './kernel-for.ts';
@@ -38,9 +39,13 @@ export async function runDaemon(settings: Settings, logger: Logger, deps: RunDep
       healthzBindAddress: settings.healthzBindAddress ?? '', metricsBindAddress: settings.metricsBindAddress ?? '',
       dumpVirtualServers: () => kernel.ipvs.dump(),
       onError: (err) => logger.error({ err }, 'health/metrics server error'),
+      onServiceHealthListenError: (err) => logger.error({ err, object: err.object }, err.message),
+      onServiceHealthOpened: (target, addresses) => logger.info(
+        { service: `${target.namespace}/${target.name}`, port: target.port, addresses: addresses.map(formatBindAddress) }, 'healthCheckNodePort server listening'),
     });
     try {
-      return await watchUntilSignal(settings, { ...loop, observer: observability.observer }, nodeName, observability);
+      const observed = { ...loop, observer: observability.observer, afterSync: () => observability.serviceHealth.sync() };
+      return await watchUntilSignal(settings, observed, nodeName, observability);
     } finally {
       await observability.close();
     }

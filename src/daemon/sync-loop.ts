@@ -24,6 +24,11 @@ export interface SyncLoopOptions {
   /** Drives the runner and every timer of the sources built on this loop (default: real time). */
   readonly clock?: Clock;
   readonly onSync?: ((report: SyncReport) => void) | undefined;
+  /**
+   * Awaited after each sync, before the next one can start: the healthCheckNodePort servers follow
+   * the sync's services and endpoint counts (observability/service-health.ts). Must not reject.
+   */
+  readonly afterSync?: (() => Promise<void>) | undefined;
   /** The kernel's address list (node IPs are an input: model/node-state.ts); absent: never read. */
   readonly nodeAddresses?: (() => Promise<readonly KernelAddress[]>) | undefined;
   /** How often the address list is re-read between syncs, so an address change triggers one (default 5 s). */
@@ -41,8 +46,6 @@ export class SyncLoop {
   private readonly clock: Clock;
   private pollTimer: TimerHandle | undefined;
   private addressesRead = false;
-  /** Services already warned about, so a busy service does not flood the log. */
-  private readonly warnedPartial = new Set<string>();
 
   constructor(options: SyncLoopOptions) {
     this.o = options;
@@ -59,6 +62,7 @@ export class SyncLoop {
         const report = await options.proxier.sync({ full });
         logSync(options.logger, report, (plan) => options.proxier.render(plan));
         options.observer?.syncCompleted(report);
+        await options.afterSync?.();
         options.onSync?.(report);
         return report.failures.length === 0;
       },
@@ -69,19 +73,6 @@ export class SyncLoop {
   serviceChanged(previous: Service | undefined, current: Service | undefined): void {
     this.o.proxier.onServiceUpdate(previous, current);
     this.o.observer?.serviceChanged();
-    if (current !== undefined) this.warnIfPartiallyServed(current);
-  }
-
-  /** What this release does not serve of a service: say so once per service instead of failing silently. */
-  private warnIfPartiallyServed(service: Service): void {
-    const unserved = unservedFeatures(service);
-    const name = `${service.namespace}/${service.name}`;
-    if (unserved.length === 0 || this.warnedPartial.has(name)) return;
-    this.warnedPartial.add(name);
-    this.o.logger.warn(
-      { service: name, unserved },
-      `healthCheckNodePort ${service.healthCheckNodePort} is not answered yet: load balancers that probe it see this node as down; its traffic is served`,
-    );
   }
 
   endpointSliceChanged(previous: EndpointSliceInfo | undefined, current: EndpointSliceInfo | undefined): void {
@@ -122,9 +113,4 @@ export async function readNodeAddresses(o: Pick<SyncLoopOptions, 'proxier' | 'lo
   } catch (err) {
     o.logger.warn({ err }, 'cannot read the node\'s addresses; keeping the last known ones');
   }
-}
-
-/** NodePorts, externalIPs and LoadBalancer IPs are programmed; the health-check HTTP server is not yet. */
-export function unservedFeatures(service: Service): string[] {
-  return service.healthCheckNodePort > 0 ? ['healthCheckNodePort'] : [];
 }

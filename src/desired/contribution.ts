@@ -11,6 +11,7 @@ import { ServiceFlag, type RealServer, type VirtualServer, type VirtualServerKey
 import type { Endpoint, Service, ServicePort } from '../model/types.ts';
 import type { FamilyConfig } from './config.ts';
 import { externalAddresses, externalVirtualServers, type ExternalIPRefusal } from './external.ts';
+import { needsHealthCheck } from './health-check.ts';
 import { familyOf, ipPortMember } from './members.ts';
 import { SetName, familySetName } from './names.ts';
 import { selectEndpoints, uniqueEndpoints } from './select-endpoints.ts';
@@ -60,6 +61,9 @@ export function contributeService(service: Service, endpoints: ServiceEndpoints,
   const virtualServers: DesiredVirtualServer[] = [];
   // KUBE-IPVS-IPS mirrors kube-ipvs0 so KUBE-IPVS-FILTER can reject non-service ports (issue 72236).
   const setMembers: SetMember[] = addresses.map((member) => ({ set: familySetName(SetName.IPVS_IPS, config.family), member }));
+  // Filter KUBE-NODE-PORT accepts the health-check port and KUBE-IPVS-FILTER lets it through
+  // (iptables-rules.ts); upstream adds it per service in every family, whatever the node port IPs.
+  if (needsHealthCheck(service)) setMembers.push({ set: familySetName(SetName.HEALTH_CHECK_NODE_PORT, config.family), member: String(service.healthCheckNodePort) });
   for (const port of service.ports) {
     const portEndpoints = uniqueEndpoints((endpoints.get(`${port.name}/${port.protocol}`) ?? []).filter((e) => e.family === config.family));
     const destinations = toRealServers(selectEndpoints(portEndpoints, service.internalTrafficPolicy, config), config);

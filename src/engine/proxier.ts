@@ -22,7 +22,9 @@ import { asProxierError, type PlanFailure } from '../plan/step-table.ts';
 import { NodeTracker } from '../tracking/node-tracker.ts';
 import { ServiceCache, sliceKey } from '../tracking/service-cache.ts';
 import type { IpFamily } from '../validate/validate.ts';
+import type { HealthCheckTarget } from '../desired/health-check.ts';
 import { logConflicts } from './conflict-logging.ts';
+import { HealthChecks } from './health-checks.ts';
 import { logRefusals } from './refusal-logging.ts';
 import { ipvsMode } from './ipvs-mode.ts';
 import type { FamilyProxy, ModePlan, ProxyMode } from './proxy-mode.ts';
@@ -60,6 +62,7 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
   readonly mode: ProxyMode<P, S>;
   private readonly families: FamilyProxy<P, S>[];
   private readonly node: NodeTracker;
+  private readonly healthCheckIndex: HealthChecks;
   private needsFull = true;
   private readonly options: ProxierOptions<P, S>;
 
@@ -69,6 +72,7 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
     this.mode = options.mode ?? (ipvsMode as unknown as ProxyMode<P, S>);
     this.families = options.families.map((config) => this.mode.family(config, options.kernel));
     this.node = new NodeTracker(options.families[0]?.nodeName ?? '');
+    this.healthCheckIndex = new HealthChecks(options.families.map((f) => f.family), options.families[0]?.nodeName ?? '');
   }
 
   onServiceUpdate(previous: Service | undefined, current: Service | undefined): void {
@@ -95,6 +99,19 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
     return this.node.current;
   }
 
+  /**
+   * The healthCheckNodePort services and their local ready endpoint counts as of the last sync
+   * (observability/service-health.ts serves them).
+   */
+  get healthChecks(): ReadonlyMap<ServiceName, HealthCheckTarget> {
+    return this.healthCheckIndex.current;
+  }
+
+  /** Each family's current settings (node IPs and NodePort IPs follow the node's addresses). */
+  get familyConfigs(): readonly FamilyConfig[] {
+    return this.families.map((f) => f.config);
+  }
+
   get pendingChanges(): number {
     return this.cache.serviceChanges.size + this.cache.sliceChanges.size + (this.node.pending ? 1 : 0);
   }
@@ -111,6 +128,7 @@ export class Proxier<P extends ModePlan = Plan, S = unknown> {
     const dirty = this.cache.commit();
     if (this.applyNodeState()) for (const name of this.cache.serviceNames()) dirty.add(name);
     for (const family of this.families) this.recompute(family, dirty);
+    this.healthCheckIndex.update(this.cache, dirty);
     const plans: P[] = [];
     const failures: PlanFailure[] = [];
     const familyFailures = new Map<IpFamily, readonly PlanFailure[]>();

@@ -1,7 +1,8 @@
 /**
- * The small HTTP server both endpoints share: exact-path routes, GET/HEAD only, Go's ServeMux
- * answers for unknown paths, and a close() that does not wait for idle keep-alive connections
- * (a scraper's pooled connection would otherwise hold shutdown for the keep-alive timeout).
+ * The small HTTP server every endpoint shares (serveHttp): a close() that does not wait for idle
+ * keep-alive connections (a scraper's or a load balancer's pooled connection would otherwise hold
+ * shutdown for the keep-alive timeout). /healthz and /metrics add exact-path routes, GET/HEAD
+ * only, and Go's ServeMux answers for unknown paths (startHttpServer).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,14 +19,24 @@ export interface HttpEndpoint {
 
 const ALLOWED_METHODS = new Set(['GET', 'HEAD']);
 
-export async function startHttpServer(
+export function startHttpServer(
   name: string,
   bind: BindAddress,
   routes: ReadonlyMap<string, RouteHandler>,
   onError: (error: unknown) => void = () => undefined,
 ): Promise<HttpEndpoint> {
+  return serveHttp(name, bind, (req, res) => dispatch(req, res, routes), onError);
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/**
+ * One handler for every request (the healthCheckNodePort servers answer any path and method, as
+ * upstream's do). A listen failure is a ProxierError ERR_HTTP_LISTEN naming the address.
+ */
+export async function serveHttp(name: string, bind: BindAddress, handler: RequestHandler, onError: (error: unknown) => void = () => undefined): Promise<HttpEndpoint> {
   const server = createServer((req, res) => {
-    dispatch(req, res, routes).catch((error: unknown) => {
+    Promise.resolve().then(() => handler(req, res)).catch((error: unknown) => {
       onError(error);
       if (!res.headersSent) writeText(res, 500, 'internal error\n');
       else res.destroy();

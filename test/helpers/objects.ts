@@ -18,6 +18,7 @@ export interface ServiceSpec {
   /** status.loadBalancer.ingress */
   ingress?: { ip: string; ipMode?: 'VIP' | 'Proxy' }[];
   loadBalancerSourceRanges?: string[];
+  healthCheckNodePort?: number;
   /** metadata.creationTimestamp (RFC 3339); absent by default, as in a manifest. */
   createdAt?: string;
 }
@@ -36,6 +37,7 @@ export function serviceObject(s: ServiceSpec): Record<string, unknown> {
       ...(s.externalTrafficPolicy === undefined ? {} : { externalTrafficPolicy: s.externalTrafficPolicy }),
       ...(s.externalIPs === undefined ? {} : { externalIPs: s.externalIPs }),
       ...(s.loadBalancerSourceRanges === undefined ? {} : { loadBalancerSourceRanges: s.loadBalancerSourceRanges }),
+      ...(s.healthCheckNodePort === undefined ? {} : { healthCheckNodePort: s.healthCheckNodePort }),
     },
     ...(s.ingress === undefined ? {} : { status: { loadBalancer: { ingress: s.ingress } } }),
   };

@@ -5,12 +5,14 @@
 // masqueraded) or the client's own (Local).
 import './require-sandbox.ts';
 import { after, before, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { release } from 'node:os';
 import { pino } from 'pino';
 import { desiredSysctls, parseKernelRelease } from '../../src/desired/sysctls.ts';
 import { Proxier } from '../../src/engine/proxier.ts';
+import { healthCheckHosts, ServiceHealthServers } from '../../src/observability/service-health.ts';
 import { openKernel, type OpenKernel } from '../../src/kernel/open.ts';
 import { parseService } from '../../src/model/service.ts';
 import type { Service } from '../../src/model/types.ts';
@@ -20,6 +22,7 @@ import { resetProxierState } from './reset.ts';
 import { CLIENT_IPS, CLIENT_NS, NODE_EXTERNAL_IP, NODE_EXTERNAL_IP6, startOutside, type Outside } from '../../sandbox/outside.ts';
 import { POD_BRIDGE, httpFrom, inPod, startPodNetwork, startUdpNameServer, udpFrom, type PodNetwork } from '../../sandbox/topology.ts';
 
+const execFileAsync = promisify(execFile);
 const NODE = 'sandbox-node';
 const LOCAL_POD = { name: 'xt-local-1', ip: '10.244.0.41' };
 const REMOTE_PODS = [{ name: 'xt-remote-1', ip: '10.244.1.51' }, { name: 'xt-remote-2', ip: '10.244.1.52' }];
@@ -47,6 +50,9 @@ const SERVICES: readonly Service[] = [
   externalService('np-local-none', '10.96.5.3', nodePort(30082, 'Local')),
   externalService('ext', '10.96.5.4', { externalIPs: [EXTERNAL_IP] }),
   externalService('lb', '10.96.5.5', { ...nodePort(30085), type: 'LoadBalancer', loadBalancerSourceRanges: [`${CLIENT_IPS[0]}/32`] }, { loadBalancer: { ingress: [{ ip: LB_IP }] } }),
+  // Health-check node ports (Local LoadBalancers): no local endpoint, and one.
+  externalService('hc-none', '10.96.5.8', { ...nodePort(30086, 'Local'), type: 'LoadBalancer', healthCheckNodePort: 32001 }, { loadBalancer: { ingress: [{ ip: '203.0.113.31' }] } }),
+  externalService('hc-one', '10.96.5.9', { ...nodePort(30087, 'Local'), type: 'LoadBalancer', healthCheckNodePort: 32002 }, { loadBalancer: { ingress: [{ ip: '203.0.113.32' }] } }),
   externalService('np-udp', '10.96.5.6', { type: 'NodePort', ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }] }),
   externalService('np6', 'fd00:96::5:7', { clusterIPs: ['fd00:96::5:7'], ipFamilies: ['IPv6'], ...nodePort(30090), type: 'LoadBalancer' }, { loadBalancer: { ingress: [{ ip: LB_IP6 }] } }),
 ];
@@ -61,8 +67,8 @@ function sliceFor(s: Service): ReturnType<typeof slice> {
 function endpointsFor(name: string): { ip: string; node: string }[] {
   const local = { ip: LOCAL_POD.ip, node: NODE };
   const remote = REMOTE_PODS.map((p) => ({ ip: p.ip, node: 'node-b' }));
-  if (name === 'np-local') return [local, remote[0]!];
-  if (name === 'np-local-none') return remote;
+  if (name === 'np-local' || name === 'hc-one') return [local, remote[0]!];
+  if (name === 'np-local-none' || name === 'hc-none') return remote;
   return [local, ...remote];
 }
 
@@ -77,6 +83,7 @@ describe('traffic from outside the cluster, in the real kernel', () => {
   let pods: PodNetwork | undefined;
   let outside: Outside | undefined;
   const udpServers: ChildProcess[] = [];
+  let healthServers: ServiceHealthServers | undefined;
 
   before(async () => {
     resetProxierState();
@@ -101,9 +108,14 @@ describe('traffic from outside the cluster, in the real kernel', () => {
     }
     const report = await proxier.sync();
     assert.deepEqual(report.failures, []);
+    // As the daemon wires them (src/cli/run-daemon.ts): after each sync, from the proxier's counts.
+    const p = proxier;
+    healthServers = new ServiceHealthServers({ targets: () => p.healthChecks, hosts: () => healthCheckHosts(p.familyConfigs), proxyHealthy: () => true });
+    await healthServers.sync();
   });
 
   after(async () => {
+    await healthServers?.close();
     for (const u of udpServers) u.kill();
     outside?.teardown();
     pods?.teardown();
@@ -167,4 +179,33 @@ describe('traffic from outside the cluster, in the real kernel', () => {
     assert.deepEqual(httpFrom(CLIENT_NS, NODE_EXTERNAL_IP6, 30090, 2), [LOCAL_POD.name, LOCAL_POD.name]);
     assert.deepEqual(httpFrom(CLIENT_NS, LB_IP6, 80, 2), [LOCAL_POD.name, LOCAL_POD.name]);
   });
+
+  it('healthCheckNodePort: 503 with localEndpoints 0 without a local endpoint, 200 with one, as upstream\'s body and headers', async () => {
+    // Asynchronously: the servers run in this test process, so a synchronous probe would block them.
+    const probe = async (port: number): Promise<{ status: number; headers: Record<string, string>; body: { localEndpoints: number; service: { name: string } } }> => {
+      const { stdout } = await execFileAsync('ip', ['netns', 'exec', CLIENT_NS, process.execPath, '-e', HEALTH_PROBE, `http://${NODE_EXTERNAL_IP}:${port}/`]);
+      return JSON.parse(stdout) as never;
+    };
+    assert.match(tool('ipset', 'save'), /^add KUBE-HEALTH-CHECK-NODE-PORT 32001$/m);
+    const none = await probe(32001);
+    assert.equal(none.status, 503);
+    assert.deepEqual([none.body.service.name, none.body.localEndpoints], ['hc-none', 0]);
+    const one = await probe(32002);
+    assert.equal(one.status, 200);
+    assert.deepEqual([one.body.service.name, one.body.localEndpoints], ['hc-one', 1]);
+    assert.equal(one.headers['x-content-type-options'], 'nosniff');
+    assert.equal(one.headers['x-load-balancing-endpoint-weight'], '1');
+  });
 });
+
+// No keep-alive agent (Node's default keeps the socket, and so this process, alive) and a deadline:
+// the probe runs synchronously, so a hang here would block the test runner's own timeouts.
+const HEALTH_PROBE = `
+const req = require('node:http').get(process.argv[1], { agent: false, timeout: 3000 }, (res) => {
+  let body = '';
+  res.on('data', (d) => { body += d; });
+  res.on('end', () => { process.stdout.write(JSON.stringify({ status: res.statusCode, headers: res.headers, body: JSON.parse(body) })); process.exit(0); });
+});
+req.on('timeout', () => { process.stdout.write(JSON.stringify({ status: 0, headers: {}, body: {} })); process.exit(0); });
+req.on('error', (e) => { process.stdout.write(JSON.stringify({ status: e.code, headers: {}, body: {} })); process.exit(0); });
+`;

@@ -23,27 +23,30 @@ function nodePortService(healthCheckNodePort?: number): Service {
   return (r as { value: Service }).value;
 }
 
-test('NodePort, externalIPs and LoadBalancer are programmed: no warning', () => {
+test('NodePort, externalIPs, LoadBalancer and healthCheckNodePort are all served: no warning', () => {
   const lines: { level: number }[] = [];
   const logger = pino({ level: 'info' }, { write: (text: string) => { lines.push(JSON.parse(text) as (typeof lines)[number]); } });
   const proxier = new Proxier({ kernel: createFakeKernel(), families: [familyConfig()], logger: pino({ level: 'silent' }) });
-  new SyncLoop({ proxier, logger, minSyncPeriodMs: 0, syncPeriodMs: 30_000 }).serviceChanged(undefined, nodePortService());
-  assert.deepEqual(lines.filter((l) => l.level === 40), []);
+  const loop = new SyncLoop({ proxier, logger, minSyncPeriodMs: 0, syncPeriodMs: 30_000 });
+  loop.serviceChanged(undefined, nodePortService());
+  loop.serviceChanged(undefined, nodePortService(32000));
+  assert.deepEqual(lines.filter((l) => l.level >= 40), []);
 });
 
-test('a healthCheckNodePort (no health-check server yet) is named once in a warning', () => {
-  const lines: { level: number; msg: string; service?: string; unserved?: string[] }[] = [];
-  const logger = pino({ level: 'info' }, { write: (text: string) => { lines.push(JSON.parse(text) as (typeof lines)[number]); } });
+test('afterSync (the healthCheckNodePort servers) is awaited after each sync, before onSync', async () => {
+  const clock = new ManualClock();
   const proxier = new Proxier({ kernel: createFakeKernel(), families: [familyConfig()], logger: pino({ level: 'silent' }) });
-  const loop = new SyncLoop({ proxier, logger, minSyncPeriodMs: 0, syncPeriodMs: 30_000 });
-  const svc = nodePortService(32000);
-  loop.serviceChanged(undefined, svc);
-  loop.serviceChanged(svc, svc);
-  const warnings = lines.filter((l) => l.level === 40);
-  assert.equal(warnings.length, 1);
-  assert.equal(warnings[0]?.service, 'shop/web');
-  assert.deepEqual(warnings[0]?.unserved, ['healthCheckNodePort']);
-  assert.equal(proxier.pendingChanges, 1, 'the rest is still programmed');
+  const events: string[] = [];
+  const loop = new SyncLoop({
+    proxier, logger: pino({ level: 'silent' }), minSyncPeriodMs: 0, syncPeriodMs: 3_600_000, clock,
+    afterSync: async () => { events.push(`after ${proxier.healthChecks.size}`); await Promise.resolve(); events.push('after done'); },
+    onSync: () => { events.push('sync'); },
+  });
+  loop.serviceChanged(undefined, nodePortService(32000));
+  loop.start();
+  await clock.advance(0);
+  assert.deepEqual(events, ['after 1', 'after done', 'sync'], 'the servers see the sync\'s health-check services');
+  await loop.stop();
 });
 
 test('a new node address found between syncs triggers a sync that sees it; an unchanged list does not', async () => {

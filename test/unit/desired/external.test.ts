@@ -144,6 +144,33 @@ describe('contributeService: traffic from outside the cluster', () => {
       ],
     },
     {
+      name: 'LoadBalancer, Local, healthCheckNodePort: the port in KUBE-HEALTH-CHECK-NODE-PORT, once per service (bitmap:port)',
+      spec: svc({
+        type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32000,
+        ports: [{ name: 'http', port: 80, nodePort: 30080 }, { name: 'https', port: 443, nodePort: 30443 }], ingress: [{ ip: '198.51.100.1' }],
+      }),
+      endpoints: new Map(), config: { ...NODE, nodePortIPs: ['192.168.1.20'] },
+      expect: [
+        'addr 10.96.0.10', 'addr 198.51.100.1',
+        'vs TCP 10.96.0.10:80 -> []', 'vs TCP 192.168.1.20:30080 -> []', 'vs TCP 198.51.100.1:80 -> []',
+        'vs TCP 10.96.0.10:443 -> []', 'vs TCP 192.168.1.20:30443 -> []', 'vs TCP 198.51.100.1:443 -> []',
+        'set KUBE-IPVS-IPS 10.96.0.10', 'set KUBE-IPVS-IPS 198.51.100.1', 'set KUBE-HEALTH-CHECK-NODE-PORT 32000',
+        'set KUBE-CLUSTER-IP 10.96.0.10,tcp:80', 'set KUBE-NODE-PORT-TCP 30080', 'set KUBE-NODE-PORT-LOCAL-TCP 30080',
+        'set KUBE-LOAD-BALANCER 198.51.100.1,tcp:80', 'set KUBE-LOAD-BALANCER-LOCAL 198.51.100.1,tcp:80',
+        'set KUBE-CLUSTER-IP 10.96.0.10,tcp:443', 'set KUBE-NODE-PORT-TCP 30443', 'set KUBE-NODE-PORT-LOCAL-TCP 30443',
+        'set KUBE-LOAD-BALANCER 198.51.100.1,tcp:443', 'set KUBE-LOAD-BALANCER-LOCAL 198.51.100.1,tcp:443',
+      ],
+    },
+    {
+      name: 'a healthCheckNodePort on a NodePort or a Cluster-policy LoadBalancer is ignored (upstream NeedsHealthCheck)',
+      spec: svc({ type: 'NodePort', externalTrafficPolicy: 'Local', healthCheckNodePort: 32000, ports: [{ name: 'http', port: 80, nodePort: 30080 }] }),
+      endpoints: new Map(), config: { ...NODE, nodePortIPs: ['192.168.1.20'] },
+      expect: [
+        'addr 10.96.0.10', 'vs TCP 10.96.0.10:80 -> []', 'vs TCP 192.168.1.20:30080 -> []',
+        'set KUBE-IPVS-IPS 10.96.0.10', 'set KUBE-CLUSTER-IP 10.96.0.10,tcp:80', 'set KUBE-NODE-PORT-TCP 30080', 'set KUBE-NODE-PORT-LOCAL-TCP 30080',
+      ],
+    },
+    {
       name: 'loadBalancerSourceRanges without the node: -FW and one -SOURCE-CIDR per range (host-sized bare), no -SOURCE-IP',
       spec: svc({ type: 'LoadBalancer', ingress: [{ ip: '198.51.100.1' }], loadBalancerSourceRanges: ['10.0.0.0/8', '203.0.113.5/32', 'fd00::/8'] }), config: NODE,
       expect: [
@@ -201,4 +228,12 @@ describe('contributeService: traffic from outside the cluster', () => {
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(render(contributeService(service(c.spec), c.endpoints ?? endpoints, familyConfig(c.config))), c.expect));
   }
+
+  it('a Cluster-policy LoadBalancer gets no health-check member; the IPv6 family\'s is KUBE-6-HEALTH-CHECK-NODE-PORT', () => {
+    const members = (spec: ServiceSpec, config?: Partial<FamilyConfig>): string[] =>
+      render(contributeService(service(spec), new Map(), familyConfig(config))).filter((l) => l.includes('HEALTH'));
+    assert.deepEqual(members(svc({ type: 'LoadBalancer', healthCheckNodePort: 32000, ports: [{ name: 'http', port: 80, nodePort: 30080 }] })), []);
+    const v6 = { name: 'web', clusterIP: 'fd00::10', type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32000, ports: [{ name: 'http', port: 80, nodePort: 30080 }] } as const;
+    assert.deepEqual(members({ ...v6, ports: [...v6.ports] }, { family: 6, clusterCIDR: undefined }), ['set KUBE-6-HEALTH-CHECK-NODE-PORT 32000']);
+  });
 });

@@ -155,6 +155,27 @@ describe('metrics after simulated syncs', () => {
     assert.equal(find(exp, 'kubeproxy_sync_proxy_rules_no_local_endpoints_total').length, 2);
   });
 
+  it('no_local_endpoints{traffic_policy="external"}: externally reachable Local services with endpoints elsewhere only', async () => {
+    const external = (name: string, ip: string, over: Partial<Parameters<typeof service>[0]> = {}) =>
+      service({ name, clusterIP: ip, type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, nodePort: 31080 }], ...over });
+    const add = (s: ReturnType<typeof service>, sl?: ReturnType<typeof slice>) => {
+      proxier.onServiceUpdate(undefined, s);
+      if (sl !== undefined) proxier.onEndpointSliceUpdate(undefined, sl);
+    };
+    add(external('lb-remote', '10.96.3.1'), slice({ service: 'lb-remote', endpoints: [{ ip: '10.244.3.1', node: 'node-b' }] }));
+    add(external('lb-local', '10.96.3.2'), slice({ service: 'lb-local', endpoints: [{ ip: '10.244.3.2', node: 'node-a' }] }));
+    add(external('eip-remote', '10.96.3.3', { type: 'ClusterIP', ports: [{ name: 'http', port: 80 }], externalIPs: ['203.0.113.9'] }), slice({ service: 'eip-remote', endpoints: [{ ip: '10.244.3.3', node: 'node-b' }] }));
+    add(external('lb-empty', '10.96.3.4'));
+    // externalTrafficPolicy is meaningless on a ClusterIP without externalIPs (upstream ExternalPolicyLocal).
+    add(external('plain', '10.96.3.5', { type: 'ClusterIP', ports: [{ name: 'http', port: 80 }] }), slice({ service: 'plain', endpoints: [{ ip: '10.244.3.5', node: 'node-b' }] }));
+    await sync(5);
+    const exp = await get();
+    assert.equal(value(exp, 'kubeproxy_sync_proxy_rules_no_local_endpoints_total', { ...v4, traffic_policy: 'external' }), 2);
+    for (const name of ['lb-remote', 'lb-local', 'eip-remote', 'lb-empty', 'plain']) proxier.onServiceUpdate(proxier.cache.service(`default/${name}`), undefined);
+    await sync(5);
+    assert.equal(value(await get(), 'kubeproxy_sync_proxy_rules_no_local_endpoints_total', { ...v4, traffic_policy: 'external' }), 0);
+  });
+
   it('health follows the same events: a change left unsynced for 2 × syncPeriod fails /livez', async () => {
     const livez = async () => (await fetch(`http://127.0.0.1:${obs.healthz!.address.port}/livez`)).status;
     assert.equal(await livez(), 200);
