@@ -4,6 +4,7 @@
  */
 import type { NodePortAddresses } from '../config/settings.ts';
 import { inAnyCidr } from '../validate/cidr.ts';
+import { familyOf } from './members.ts';
 import type { IpFamily, IpvsScheduler } from '../validate/validate.ts';
 
 export interface FamilyConfig {
@@ -68,8 +69,8 @@ export function withNodeState(config: FamilyConfig, node: NodeFacts): FamilyConf
  */
 export function nodePortIPs(family: IpFamily, setting: NodePortAddresses, nodeIPs: readonly string[], primaryIPs: readonly string[]): readonly string[] {
   if (setting.kind === 'all') return nodeIPs;
-  if (setting.kind === 'primary') return primaryIPs.filter((ip) => (ip.includes(':') ? 6 : 4) === family);
-  const ranges = setting.cidrs.filter((c) => (c.includes(':') ? 6 : 4) === family);
+  if (setting.kind === 'primary') return primaryIPs.filter((ip) => familyOf(ip) === family);
+  const ranges = setting.cidrs.filter((c) => familyOf(c) === family);
   if (ranges.length === 0) return nodeIPs;
   return nodeIPs.filter((ip) => inAnyCidr(ip, ranges));
 }
